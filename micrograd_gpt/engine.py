@@ -1,0 +1,411 @@
+"""The autograd engine: `Value`, one scalar node of a computation graph.
+
+Every operation on Values makes a new Value that remembers two things:
+
+* its children (`_prev`): the Values it was computed from, in order;
+* its local derivatives (`_local_grads`): d(this node) / d(child), one number per child,
+  computed right away while the inputs are at hand.
+
+`backward()` then needs only one generic loop. It visits the nodes from the output back
+to the inputs and applies the chain rule along every edge:
+
+    child.grad += local_derivative * node.grad
+
+Each operation below is written with its derivative next to it, so the calculus can be
+checked at a glance.
+
+Gradient semantics (the same as PyTorch):
+
+* Leaves (Values with no children: parameters, inputs) *accumulate*: two `backward()`
+  calls add two contributions. Call `zero_grad()` on a model, or set `.grad = 0`, between
+  steps.
+* Interior nodes are reset to zero at the start of every `backward()`, so calling it
+  twice on the same graph adds exactly the same amount to the leaves again. (micrograd
+  keeps stale interior gradients, so its second call adds too much.)
+
+Numbers: every Value holds a finite Python float. Non-finite numbers (nan, inf) are
+refused where they enter (`Value(nan)`, `x + inf`), and operations that would create one
+from finite inputs (exp overflow, log(0), x / 0, 0 ** -1) raise a `ValueError` naming the
+operation and the value. Ordinary IEEE overflow inside `+` and `*` of huge numbers is not
+checked, to keep the hot path cheap.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+from itertools import count
+
+__all__ = ["Value", "OperandError", "topological_order", "no_grad", "enable_grad", "is_grad_enabled", "module_scope", "current_scope"]
+
+# ---------------------------------------------------------------------------------------
+# Global switches. They are plain module globals (read on every node creation, so they
+# must be cheap to read). Not thread-safe, like the rest of this teaching engine.
+# ---------------------------------------------------------------------------------------
+_grad_enabled = True      # False inside `no_grad()`: new nodes keep no children
+_scope = ""               # dotted name of the module whose forward is running ("" = none)
+_creation_counter = count()  # every node gets the next number: children are always older
+
+
+class Value:
+    """One scalar in a computation graph, with its gradient.
+
+    >>> a = Value(2.0, label="a")
+    >>> b = a * a + 3 * a          # b = a² + 3a
+    >>> b.backward()               # db/da = 2a + 3
+    >>> a.grad
+    7.0
+
+    Attributes:
+        data: the number (a float).
+        grad: d(output)/d(this), filled in by `backward()` on some output.
+        label: an optional name, shown in graphs and traces.
+    Internal (read by backward, graph drawing and traces):
+        _prev: tuple of child Values; _local_grads: d(self)/d(child) for each child;
+        _op: the operation's name; _scope: the module that created the node; _seq: the
+        creation number (children are always created before their parents).
+    """
+
+    __slots__ = ("data", "grad", "_prev", "_local_grads", "_op", "label", "_scope", "_seq")
+
+    def __init__(self, data, _children=(), _local_grads=(), _op="", label=""):
+        if type(data) is not float:
+            data = _as_float(data, "Value()")
+        elif data - data != 0.0:  # true only for nan and ±inf
+            raise ValueError(f"Value() got {data!r}: only finite numbers are allowed")
+        self.data = data
+        self.grad = 0.0
+        if _grad_enabled:
+            self._prev = _children
+            self._local_grads = _local_grads
+        else:  # no_grad(): remember nothing, so no graph is built
+            self._prev = ()
+            self._local_grads = ()
+        self._op = _op
+        self.label = label
+        self._scope = _scope
+        self._seq = next(_creation_counter)
+
+    # ---- arithmetic: the primitive operations, each with its local derivatives ----------
+
+    def __add__(self, other):
+        other = _as_value(other, "+")
+        # d(a+b)/da = 1, d(a+b)/db = 1
+        return Value(self.data + other.data, (self, other), (1.0, 1.0), "+")
+
+    def __mul__(self, other):
+        other = _as_value(other, "*")
+        # d(a*b)/da = b, d(a*b)/db = a
+        return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Value):
+            return self._pow_value(exponent)
+        p = _as_float(exponent, "**")
+        x = self.data
+        if x == 0.0 and p < 0:
+            raise ValueError(f"0 ** {p:g} is a division by zero (the base is 0)")
+        if x < 0 and not p.is_integer():
+            raise ValueError(
+                f"{x:g} ** {p:g}: a negative base to a fractional power is not a real number")
+        if x == 0.0 and p < 1 and p != 0:
+            raise ValueError(
+                f"0 ** {p:g}: the derivative {p:g}·0**{p - 1:g} is infinite (the base is 0)")
+        out = _finite(x ** p, "**", x)
+        # d(x^p)/dx = p * x^(p-1)
+        local = p * x ** (p - 1) if p != 0 else 0.0
+        return Value(out, (self,), (local,), f"**{p:g}")
+
+    def _pow_value(self, exponent):
+        a, b = self.data, exponent.data
+        if a <= 0:
+            raise ValueError(
+                f"{a:g} ** Value: with a Value exponent the base must be positive, because "
+                f"d(a^b)/db = a^b · ln(a) needs ln(a); got base {a:g}")
+        out = _finite(a ** b, "**", a)
+        # d(a^b)/da = b * a^(b-1),  d(a^b)/db = a^b * ln(a)
+        return Value(out, (self, exponent), (b * a ** (b - 1), out * math.log(a)), "**")
+
+    def exp(self):
+        x = self.data
+        if x > 709.78:
+            raise ValueError(f"exp({x:g}) overflows a float (the largest allowed input is ~709.78)")
+        e = math.exp(x)
+        # d(e^x)/dx = e^x
+        return Value(e, (self,), (e,), "exp")
+
+    def log(self):
+        x = self.data
+        if x <= 0:
+            raise ValueError(f"log({x:g}) is undefined: log needs a positive input")
+        # d(ln x)/dx = 1/x
+        return Value(math.log(x), (self,), (1.0 / x,), "log")
+
+    def sqrt(self):
+        x = self.data
+        if x <= 0:
+            why = "its derivative 1/(2·sqrt(0)) is infinite" if x == 0 else "needs x >= 0"
+            raise ValueError(f"sqrt({x:g}) is not allowed: {why}")
+        s = math.sqrt(x)
+        # d(sqrt x)/dx = 1 / (2 sqrt x)
+        return Value(s, (self,), (0.5 / s,), "sqrt")
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        # d(tanh x)/dx = 1 - tanh(x)^2
+        return Value(t, (self,), (1.0 - t * t,), "tanh")
+
+    def sigmoid(self):
+        x = self.data
+        # written in the form that cannot overflow for large |x|
+        s = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+        # d(sigmoid x)/dx = sigmoid(x) * (1 - sigmoid(x))
+        return Value(s, (self,), (s * (1.0 - s),), "sigmoid")
+
+    def relu(self):
+        x = self.data
+        # d(relu x)/dx = 1 if x > 0 else 0   (0 at x = 0, as in PyTorch)
+        return Value(x if x > 0 else 0.0, (self,), (1.0 if x > 0 else 0.0,), "relu")
+
+    def gelu(self):
+        """GELU, GPT-2's tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
+        x = self.data
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+        t = math.tanh(inner)
+        # product rule: d/dx = 0.5(1+t) + 0.5x·(1-t²)·√(2/π)(1 + 3·0.044715·x²)
+        d_inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
+        local = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner
+        return Value(0.5 * x * (1.0 + t), (self,), (local,), "gelu")
+
+    def __abs__(self):
+        x = self.data
+        # d|x|/dx = sign(x)   (0 at x = 0, as in PyTorch)
+        sign = 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+        return Value(abs(x), (self,), (sign,), "abs")
+
+    def abs(self):
+        """Same as `abs(value)`."""
+        return self.__abs__()
+
+    def __neg__(self):
+        # d(-x)/dx = -1
+        return Value(-self.data, (self,), (-1.0,), "neg")
+
+    def __sub__(self, other):
+        other = _as_value(other, "-")
+        # d(a-b)/da = 1, d(a-b)/db = -1
+        return Value(self.data - other.data, (self, other), (1.0, -1.0), "-")
+
+    def __truediv__(self, other):
+        other = _as_value(other, "/")
+        a, b = self.data, other.data
+        if b == 0.0:
+            raise ValueError(f"division by zero: {a:g} / 0")
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+        return Value(_finite(a / b, "/", a), (self, other), (1.0 / b, -a / (b * b)), "/")
+
+    # ---- the reflected forms, so plain numbers work on either side ------------------------
+
+    def __radd__(self, other):  # other + self
+        return _as_value(other, "+") + self
+
+    def __rsub__(self, other):  # other - self
+        return _as_value(other, "-") - self
+
+    def __rmul__(self, other):  # other * self
+        return _as_value(other, "*") * self
+
+    def __rtruediv__(self, other):  # other / self
+        return _as_value(other, "/") / self
+
+    def __rpow__(self, base):  # base ** self
+        return _as_value(base, "**")._pow_value(self)
+
+    # ---- comparisons compare the numbers (handy for max() and sorting) --------------------
+
+    def __lt__(self, other):
+        return self.data < _data_of(other)
+
+    def __le__(self, other):
+        return self.data <= _data_of(other)
+
+    def __gt__(self, other):
+        return self.data > _data_of(other)
+
+    def __ge__(self, other):
+        return self.data >= _data_of(other)
+
+    # `==` stays identity (the default), so Values can live in sets and dicts as graph nodes.
+    __hash__ = object.__hash__
+
+    def __float__(self):
+        return self.data
+
+    def __repr__(self):
+        name = f"{self.label}=" if self.label else ""
+        op = f", op={self._op!r}" if self._op else ""
+        return f"Value({name}{self.data:.6g}, grad={self.grad:.6g}{op})"
+
+    # ---- backward ------------------------------------------------------------------------
+
+    def backward(self, grad=1.0):
+        """Fill in `.grad` of every node this Value depends on (reverse-mode autodiff).
+
+        `grad` is d(final output)/d(self); the default 1.0 means "self is the output".
+        Interior nodes start from zero; leaves accumulate (see the module docstring).
+        """
+        order = topological_order(self)
+        for node in order:
+            if node._prev:
+                node.grad = 0.0
+        self.grad += float(grad)
+        # Walk from the output back to the inputs: every node is finished (all its
+        # parents have added their share) before it passes its gradient on.
+        for node in reversed(order):
+            g = node.grad
+            if g == 0.0:
+                continue  # nothing to pass on (saves time below relu's and unused paths)
+            for child, local in zip(node._prev, node._local_grads):
+                child.grad += local * g
+
+    def zero_grad(self):
+        """Set the gradient of this Value and of everything below it to 0."""
+        for node in topological_order(self):
+            node.grad = 0.0
+
+
+def topological_order(root):
+    """All nodes `root` depends on (root included), each after all of its children.
+
+    No recursion, so graphs of any depth work. Every node is created after its children,
+    so sorting the reachable nodes by creation number is a valid topological order.
+    """
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in node._prev:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return sorted(seen, key=_creation_number)
+
+
+def _creation_number(node):
+    return node._seq
+
+
+# ---------------------------------------------------------------------------------------
+# Checking what comes in
+# ---------------------------------------------------------------------------------------
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+class OperandError(TypeError, ValueError):
+    """A non-number where a number was needed (`Value("3")`, `Value(1) + "a"`).
+
+    It is both a TypeError (what Python raises for a wrong type) and a ValueError (what
+    this library raises for every bad input), so either `except` catches it."""
+
+
+def _as_float(x, op):
+    """A finite float from a plain number, or a ValueError that says what was wrong."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise OperandError(
+            f"{op}: expected a number or a Value, got {type(x).__name__} {x!r}"
+            + (" (convert text with float() first)" if isinstance(x, str) else ""))
+    try:
+        f = float(x)
+    except OverflowError:
+        raise ValueError(f"{op}: {x!r} is too large for a float") from None
+    if f - f != 0.0:
+        raise ValueError(f"{op}: got {f!r}; only finite numbers are allowed")
+    return f
+
+
+def _as_value(x, op):
+    """Wrap a plain number as a constant Value, so every operand is a graph node."""
+    if isinstance(x, Value):
+        return x
+    return Value(_as_float(x, op))
+
+
+def _data_of(x):
+    return x.data if isinstance(x, Value) else x
+
+
+def _finite(result, op, x):
+    if result - result != 0.0:
+        raise ValueError(f"{op} with input {x:g} gives {result!r}: the result overflows a float")
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Switches: no_grad() and module scopes
+# ---------------------------------------------------------------------------------------
+class _GradMode:
+    """Base for `no_grad`/`enable_grad`: a context manager that is also a decorator."""
+
+    _enabled = True
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = self._enabled
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return func(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Inside `with no_grad():` (or a function decorated `@no_grad()`), new Values keep no
+    children and no derivatives: nothing is recorded, so nothing can be back-propagated,
+    and inference is faster. The numbers are computed exactly as usual."""
+
+    _enabled = False
+
+
+class enable_grad(_GradMode):
+    """Turn graph recording back on inside a `no_grad()` block."""
+
+    _enabled = True
+
+
+def is_grad_enabled():
+    """True unless inside `no_grad()`."""
+    return _grad_enabled
+
+
+class module_scope:
+    """`with module_scope("blocks.0.attn"):` tags every node created inside with that
+    dotted name (read back as `value._scope`), so graph drawings can group nodes by
+    the module that made them. Modules enter their scope automatically in `__call__`."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        global _scope
+        self._previous = _scope
+        _scope = self.name
+        return self
+
+    def __exit__(self, *exc):
+        global _scope
+        _scope = self._previous
+        return False
+
+
+def current_scope():
+    """The dotted name of the module whose forward is running now ("" outside modules)."""
+    return _scope

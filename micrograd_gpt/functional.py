@@ -1,0 +1,172 @@
+"""Operations on lists of Values: sum, dot, linear, softmax, log_softmax, cross_entropy.
+
+Each function has two ways of building its graph, chosen by `fused_ops()`:
+
+* plain: only the engine's binary operations (`+`, `*`, `exp`, ...). A sum of n numbers
+  is n-1 nodes in a chain. This is the graph a learner draws by hand.
+* fused (the default): one node with n children where the Jacobian is simple.
+  - sum of n Values: one node, every local derivative 1;
+  - dot product w·x: one node; d/dw_i = x_i and d/dx_i = w_i (the *other* operand's numbers);
+  - cross-entropy of logits z at target t: one node; d/dz_i = softmax(z)_i - [i == t].
+  Softmax inside attention and the norms stay decomposed: their Jacobians are dense.
+
+Both ways add the numbers in the same order, so they give the same values and gradients;
+the fused one just creates far fewer nodes (so it is far faster).
+"""
+from __future__ import annotations
+
+import math
+from operator import mul
+
+from . import engine
+from .engine import Value
+
+__all__ = [
+    "fused_ops", "is_fused", "sum_values", "mean", "dot", "linear",
+    "softmax", "log_softmax", "cross_entropy",
+]
+
+_fused = True
+
+
+class fused_ops:
+    """`with fused_ops(False):` builds plain binary-op graphs (for teaching and pictures);
+    `fused_ops(True)` (the default mode) builds fused n-ary nodes."""
+
+    def __init__(self, enabled=True):
+        self.enabled = bool(enabled)
+
+    def __enter__(self):
+        global _fused
+        self._previous = _fused
+        _fused = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        global _fused
+        _fused = self._previous
+        return False
+
+
+def is_fused():
+    """True when functions here build fused n-ary nodes (the default)."""
+    return _fused
+
+
+def sum_values(values):
+    """Σ values, as one Value. Fused: one node whose local derivatives are all 1."""
+    values = list(values)
+    if not values:
+        raise ValueError("sum_values: got an empty list; there is nothing to add")
+    if not _fused:
+        total = values[0]
+        for v in values[1:]:
+            total = total + v
+        return total
+    # sum() starts from 0 and adds left to right: the same float results as the chain above
+    return Value(sum([v.data for v in values]), tuple(values), (1.0,) * len(values), "sum")
+
+
+def mean(values):
+    """The average of a list of Values: sum_values(values) * (1/n)."""
+    values = list(values)
+    return sum_values(values) * (1.0 / len(values))
+
+
+def dot(a, b):
+    """Σ a_i·b_i for two equal-length lists (of Values, or a mix of Values and numbers).
+
+    Fused: one node; the derivative toward a_i is b_i and toward b_i is a_i.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"dot: the lists have different lengths ({len(a)} and {len(b)})")
+    if not a:
+        raise ValueError("dot: got two empty lists")
+    if not _fused:
+        return sum_values([x * y for x, y in zip(a, b)])
+    return _fused_dot(a, b, [_data(v) for v in a], [_data(v) for v in b])
+
+
+def linear(x, weight, bias=None):
+    """y = W·x (+ b): y_i = Σ_j W[i][j]·x_j (+ b_i).
+
+    x: list of n Values; weight: m rows of n Values; bias: m Values or None.
+    Returns m Values. Fused: one dot node per output.
+    """
+    if not _fused:
+        out = [dot(row, x) for row in weight]
+    else:
+        xd = [v.data for v in x]  # read the inputs once, reuse them for every row
+        if not engine.is_grad_enabled():  # inference: just the numbers, no graph at all
+            out = [Value(sum(map(mul, [w.data for w in row], xd))) for row in weight]
+        else:
+            out = [_fused_dot(row, x, [w.data for w in row], xd) for row in weight]
+    if bias is not None:
+        out = [y + b for y, b in zip(out, bias)]
+    return out
+
+
+def _fused_dot(a, b, ad, bd):
+    """One node for Σ a_i·b_i, given the lists and their numbers ad, bd."""
+    data = sum(map(mul, ad, bd))
+    # children: every a_i then every b_i; local derivative toward a_i is b_i, toward b_i is a_i
+    children, locals_ = [], []
+    if isinstance(a[0], Value):
+        children += a
+        locals_ += bd
+    if isinstance(b[0], Value):
+        children += b
+        locals_ += ad
+    return Value(data, tuple(children), tuple(locals_), "dot")
+
+
+def softmax(logits):
+    """softmax(z)_i = exp(z_i - m) / Σ_j exp(z_j - m), with m = max(z) for stability.
+
+    Subtracting the constant m changes nothing mathematically (it cancels) but keeps
+    exp() from overflowing. Always built from engine ops (the Jacobian is dense).
+    """
+    _check_logits(logits, "softmax")
+    m = max(v.data for v in logits)
+    exps = [(v - m).exp() for v in logits]
+    total = sum_values(exps)
+    return [e / total for e in exps]
+
+
+def log_softmax(logits):
+    """log_softmax(z)_i = z_i - m - log Σ_j exp(z_j - m)."""
+    _check_logits(logits, "log_softmax")
+    m = max(v.data for v in logits)
+    log_total = sum_values([(v - m).exp() for v in logits]).log()
+    return [v - m - log_total for v in logits]
+
+
+def cross_entropy(logits, target):
+    """-log softmax(logits)[target]: the loss of predicting class `target`.
+
+    Fused: one node whose local derivatives are softmax(logits) - onehot(target).
+    Plain: log Σ exp(z_j - m) - (z_target - m) from engine ops.
+    """
+    _check_logits(logits, "cross_entropy")
+    if not (isinstance(target, int) and 0 <= target < len(logits)):
+        raise ValueError(
+            f"cross_entropy: target must be an int in [0, {len(logits) - 1}], got {target!r}")
+    m = max(v.data for v in logits)
+    if not _fused:
+        log_total = sum_values([(v - m).exp() for v in logits]).log()
+        return log_total - (logits[target] - m)
+    exps = [math.exp(v.data - m) for v in logits]
+    total = sum(exps)
+    loss = math.log(total) - (logits[target].data - m)
+    grads = [e / total for e in exps]
+    grads[target] -= 1.0
+    return Value(loss, tuple(logits), tuple(grads), "cross_entropy")
+
+
+def _data(v):
+    return v.data if isinstance(v, Value) else float(v)
+
+
+def _check_logits(logits, name):
+    if not logits:
+        raise ValueError(f"{name}: got an empty list of logits")
