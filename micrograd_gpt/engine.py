@@ -25,9 +25,8 @@ Gradient semantics (the same as PyTorch):
 
 Numbers: every Value holds a finite Python float. Non-finite numbers (nan, inf) are
 refused where they enter (`Value(nan)`, `x + inf`), and operations that would create one
-from finite inputs (exp overflow, log(0), x / 0, 0 ** -1) raise a `ValueError` naming the
-operation and the value. Ordinary IEEE overflow inside `+` and `*` of huge numbers is not
-checked, to keep the hot path cheap.
+from finite inputs (exp overflow, log(0), x / 0, 0 ** -1, 1e200 * 1e200) raise a
+`ValueError` naming the operation and the value.
 """
 from __future__ import annotations
 
@@ -35,6 +34,7 @@ import functools
 import math
 import numbers
 from itertools import count
+from operator import attrgetter
 
 __all__ = ["Value", "OperandError", "topological_order", "no_grad", "enable_grad", "is_grad_enabled", "module_scope", "current_scope"]
 
@@ -69,10 +69,10 @@ class Value:
     __slots__ = ("data", "grad", "_prev", "_local_grads", "_op", "label", "_scope", "_seq")
 
     def __init__(self, data, _children=(), _local_grads=(), _op="", label=""):
-        if type(data) is not float:
-            data = _as_float(data, "Value()")
-        elif data - data != 0.0:  # true only for nan and ±inf
-            raise ValueError(f"Value() got {data!r}: only finite numbers are allowed")
+        # One cheap test on the hot path: `data - data` is 0.0 (falsy) for every finite
+        # float and nan (truthy) for nan and ±inf.
+        if type(data) is not float or data - data:
+            data = _checked_number(data, _op)
         self.data = data
         self.grad = 0.0
         if _grad_enabled:
@@ -291,8 +291,7 @@ def topological_order(root):
     return sorted(seen, key=_creation_number)
 
 
-def _creation_number(node):
-    return node._seq
+_creation_number = attrgetter("_seq")
 
 
 # ---------------------------------------------------------------------------------------
@@ -321,6 +320,15 @@ def _as_float(x, op):
     if f - f != 0.0:
         raise ValueError(f"{op}: got {f!r}; only finite numbers are allowed")
     return f
+
+
+def _checked_number(data, op):
+    """The slow path of Value(): convert a non-float, or explain a non-finite result."""
+    if type(data) is not float:
+        return _as_float(data, "Value()")
+    if op:  # an operation produced it: float overflow in + or *, for example
+        raise ValueError(f"the operation {op!r} produced {data!r}: the result overflows a float")
+    raise ValueError(f"Value() got {data!r}: only finite numbers are allowed")
 
 
 def _as_value(x, op):
