@@ -1,0 +1,324 @@
+"""Optimizers (SGD, Adam, AdamW), learning-rate schedules and gradient clipping.
+
+An optimizer holds a list of parameters (Value leaves) and, after `loss.backward()` has
+filled in their `.grad`, moves each one a little way downhill with `step()`. They are
+written in order of increasing complexity, each with its state in plain lists you can
+print (`opt.momentum_buffers`, `opt.m`, `opt.v`):
+
+* `SGD`:   p -= lr * g                      (optionally with momentum and weight decay)
+* `Adam`:  p -= lr * m_hat / (sqrt(v_hat) + eps), with running averages m of g and v of g²
+* `AdamW`: Adam, with the weight decay applied to the weights directly instead of to g
+
+Every update follows the formula PyTorch documents for `torch.optim.SGD/Adam/AdamW`, and the
+tests check the numbers against PyTorch in float64.
+
+A schedule is a function from the step number to a learning rate; the trainer sets
+`opt.lr = schedule(step)` before each `opt.step()`.
+"""
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm",
+    "constant_lr", "linear_decay_lr", "cosine_lr", "make_schedule", "make_optimizer",
+]
+
+
+def _check_number(name, value, low=0.0, high=math.inf, low_open=False):
+    """A float in [low, high) (or (low, high) when low_open), else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name}: must be a number, got {value!r}")
+    ok = (value > low if low_open else value >= low) and value < high and math.isfinite(value)
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name}: must be in {bracket}{low:g}, {high:g}), got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """What every optimizer shares: the parameter list, `lr`, `zero_grad()`, and saving
+    and restoring its state (`state_dict()` / `load_state_dict()`).
+
+    Subclasses list their per-parameter state buffers in `_buffers` (names of attributes
+    holding one float per parameter) and their settings in `_hyperparameters`.
+    """
+
+    _buffers = ()
+    _hyperparameters = ("lr",)
+
+    def __init__(self, params, lr):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("params: the optimizer got an empty parameter list")
+        self.lr = _check_number("lr", lr)
+        self.steps = 0  # how many times step() has run
+
+    def zero_grad(self):
+        """Set every parameter's gradient to 0 (leaves accumulate across backward calls)."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self):
+        raise NotImplementedError
+
+    def state_dict(self):
+        """Everything needed to continue exactly where this optimizer stopped, as plain
+        JSON-ready data: its type, settings, step count and state buffers."""
+        return {
+            "type": type(self).__name__,
+            "hyperparameters": {name: getattr(self, name) for name in self._hyperparameters},
+            "steps": self.steps,
+            "buffers": {name: list(getattr(self, name)) for name in self._buffers},
+        }
+
+    def load_state_dict(self, state):
+        """Restore what `state_dict()` saved (same optimizer type, same number of
+        parameters); a mismatch raises a ValueError saying what differs."""
+        if not isinstance(state, dict) or state.get("type") != type(self).__name__:
+            found = state.get("type") if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"optimizer state: is for {found!r}, not {type(self).__name__}")
+        for name in self._buffers:
+            buf = state.get("buffers", {}).get(name)
+            if not isinstance(buf, list) or len(buf) != len(self.params):
+                got = len(buf) if isinstance(buf, list) else "none"
+                raise ValueError(f"optimizer state: buffer {name!r} has {got} entries, "
+                                 f"expected one per parameter ({len(self.params)})")
+        for name, value in state.get("hyperparameters", {}).items():
+            if name in self._hyperparameters:
+                setattr(self, name, tuple(value) if isinstance(value, list) else value)
+        self.steps = int(state.get("steps", 0))
+        for name in self._buffers:
+            setattr(self, name, [float(x) for x in state["buffers"][name]])
+
+    def __repr__(self):
+        settings = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._hyperparameters)
+        return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum and weight decay.
+
+    For each parameter p with gradient g (PyTorch's formula, without dampening):
+
+        g = g + weight_decay * p              (L2 penalty: pulls weights toward 0)
+        buf = momentum * buf + g              (a running sum: keeps rolling downhill)
+        g = g + momentum * buf  if nesterov   (look ahead along the velocity)
+            buf                 otherwise
+        p = p - lr * g
+
+    With momentum = 0 this is plain gradient descent, `p -= lr * g`.
+    """
+
+    _buffers = ("momentum_buffers",)
+    _hyperparameters = ("lr", "momentum", "weight_decay", "nesterov")
+
+    def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0, nesterov=False):
+        super().__init__(params, lr)
+        self.momentum = _check_number("momentum", momentum, 0.0, 1.0)
+        self.weight_decay = _check_number("weight_decay", weight_decay)
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov: needs momentum > 0")
+        self.nesterov = bool(nesterov)
+        # one velocity per parameter; starting at 0 makes the first buf equal g (as in torch)
+        self.momentum_buffers = [0.0] * len(self.params)
+
+    def step(self):
+        """Update every parameter once from its current `.grad`."""
+        self.steps += 1
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        buffers = self.momentum_buffers
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            if mu:
+                buffers[i] = mu * buffers[i] + g
+                g = g + mu * buffers[i] if self.nesterov else buffers[i]
+            p.data -= lr * g
+
+
+class Adam(Optimizer):
+    """Adam: momentum on the gradient, divided by a running size of the gradient.
+
+    Each parameter keeps two running averages, updated at step t = 1, 2, ...:
+
+        g = g + weight_decay * p                  (L2 penalty, as torch.optim.Adam)
+        m = beta1 * m + (1 - beta1) * g           (mean of recent gradients)
+        v = beta2 * v + (1 - beta2) * g**2        (mean of recent squared gradients)
+        m_hat = m / (1 - beta1**t)                (bias correction: m and v start at 0,
+        v_hat = v / (1 - beta2**t)                 so early averages are too small)
+        p = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    Dividing by sqrt(v_hat) gives every parameter a step of about `lr`, whatever the scale
+    of its gradient.
+    """
+
+    _buffers = ("m", "v")
+    _hyperparameters = ("lr", "betas", "eps", "weight_decay")
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas: must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (_check_number("betas[0]", betas[0], 0.0, 1.0),
+                      _check_number("betas[1]", betas[1], 0.0, 1.0))
+        self.eps = _check_number("eps", eps)
+        self.weight_decay = _check_number("weight_decay", weight_decay)
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+
+    def _decay_weights(self):
+        """Adam folds weight decay into the gradient instead (see `_gradient`)."""
+
+    def _gradient(self, p):
+        return p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+
+    def step(self):
+        """Update every parameter once from its current `.grad`."""
+        self.steps += 1
+        t = self.steps
+        beta1, beta2 = self.betas
+        bias_correction1 = 1.0 - beta1 ** t
+        bias_correction2 = 1.0 - beta2 ** t
+        self._decay_weights()
+        lr, eps, m, v = self.lr, self.eps, self.m, self.v
+        for i, p in enumerate(self.params):
+            g = self._gradient(p)
+            m[i] = beta1 * m[i] + (1.0 - beta1) * g
+            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
+            m_hat = m[i] / bias_correction1
+            v_hat = v[i] / bias_correction2
+            p.data -= lr * m_hat / (math.sqrt(v_hat) + eps)
+
+
+class AdamW(Adam):
+    """Adam with *decoupled* weight decay (Loshchilov & Hutter): the weights shrink by a
+    factor (1 - lr * weight_decay) before the Adam step, and the gradient is left alone:
+
+        p = p * (1 - lr * weight_decay)
+        ... then exactly Adam with weight_decay = 0.
+
+    With Adam's L2 form the decay would be divided by sqrt(v_hat) like the gradient, so
+    parameters with large gradients would hardly be decayed; here all shrink alike.
+    """
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _decay_weights(self):
+        if self.weight_decay:
+            shrink = 1.0 - self.lr * self.weight_decay
+            for p in self.params:
+                p.data *= shrink
+
+    def _gradient(self, p):
+        return p.grad
+
+
+def make_optimizer(name, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                   momentum=0.0):
+    """An optimizer by name: "sgd", "adam" or "adamw" (used by the trainer's config)."""
+    if name == "sgd":
+        return SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return Adam(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    if name == "adamw":
+        return AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    raise ValueError(f"optimizer: unknown name {name!r} (choose from sgd, adam, adamw)")
+
+
+# -------------------------------------------------------------------------------------
+# Gradient clipping
+# -------------------------------------------------------------------------------------
+def clip_grad_norm(params, max_norm):
+    """Scale all gradients down together so that their overall length is at most
+    `max_norm`, and return that length *before* clipping (like
+    `torch.nn.utils.clip_grad_norm_`):
+
+        total_norm = sqrt(sum of g**2 over every parameter)
+        if total_norm > max_norm:  g = g * max_norm / (total_norm + 1e-6)
+
+    The direction of the step is unchanged; only a rare huge gradient is tamed.
+    """
+    max_norm = _check_number("max_norm", max_norm, low_open=True)
+    params = list(params)
+    total_norm = math.sqrt(math.fsum(p.grad * p.grad for p in params))
+    scale = max_norm / (total_norm + 1e-6)
+    if scale < 1.0:
+        for p in params:
+            p.grad *= scale
+    return total_norm
+
+
+# -------------------------------------------------------------------------------------
+# Learning-rate schedules: step (0, 1, ..., total_steps - 1) -> learning rate
+# -------------------------------------------------------------------------------------
+def constant_lr(lr):
+    """The same learning rate at every step."""
+    lr = _check_number("lr", lr)
+    return lambda step: lr
+
+
+def _warmup(lr, step, warmup_steps):
+    # linear warm-up: lr * 1/w, 2/w, ..., w/w over the first w steps (never exactly 0)
+    return lr * (step + 1) / warmup_steps
+
+
+def linear_decay_lr(lr, total_steps, warmup_steps=0, final_lr=0.0):
+    """Warm up linearly for `warmup_steps`, then decay linearly from `lr` toward
+    `final_lr`, reaching it at step `total_steps`:
+
+        lr_t = final_lr + (lr - final_lr) * (1 - (t - w) / (total_steps - w))
+
+    With no warm-up and final_lr = 0 this is microgpt's `lr * (1 - step / num_steps)`."""
+    lr = _check_number("lr", lr)
+    total_steps, warmup_steps = _check_steps(total_steps, warmup_steps)
+
+    def schedule(step):
+        if step < warmup_steps:
+            return _warmup(lr, step, warmup_steps)
+        progress = (step - warmup_steps) / (total_steps - warmup_steps)
+        return final_lr + (lr - final_lr) * (1.0 - progress)
+    return schedule
+
+
+def cosine_lr(lr, total_steps, warmup_steps=0, min_lr=0.0):
+    """Warm up linearly for `warmup_steps`, then follow half a cosine from `lr` down to
+    `min_lr` at step `total_steps` (as `torch.optim.lr_scheduler.CosineAnnealingLR`):
+
+        lr_t = min_lr + (lr - min_lr) * (1 + cos(pi * (t - w) / (total_steps - w))) / 2
+    """
+    lr = _check_number("lr", lr)
+    total_steps, warmup_steps = _check_steps(total_steps, warmup_steps)
+
+    def schedule(step):
+        if step < warmup_steps:
+            return _warmup(lr, step, warmup_steps)
+        progress = (step - warmup_steps) / (total_steps - warmup_steps)
+        return min_lr + (lr - min_lr) * (1.0 + math.cos(math.pi * progress)) / 2.0
+    return schedule
+
+
+def _check_steps(total_steps, warmup_steps):
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+        raise ValueError(f"total_steps: must be an integer >= 1, got {total_steps!r}")
+    if (isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int)
+            or not 0 <= warmup_steps < total_steps):
+        raise ValueError(f"warmup_steps: must be an integer in [0, {total_steps}), "
+                         f"got {warmup_steps!r}")
+    return total_steps, warmup_steps
+
+
+SCHEDULES = ("constant", "linear", "cosine")
+
+
+def make_schedule(name, lr, total_steps, warmup_steps=0):
+    """A schedule by name: "constant", "linear" (decay to 0) or "cosine" (to 0)."""
+    if name == "constant":
+        return constant_lr(lr)
+    if name == "linear":
+        return linear_decay_lr(lr, total_steps, warmup_steps)
+    if name == "cosine":
+        return cosine_lr(lr, total_steps, warmup_steps)
+    raise ValueError(f"lr_schedule: unknown name {name!r} (choose from {', '.join(SCHEDULES)})")
