@@ -1,0 +1,476 @@
+"""Draw the computation graph behind a Value, small or GPT-sized, with Graphviz.
+
+`draw_dot(root)` gives a `graphviz.Digraph`: one box per Value (its name, data and grad)
+and one oval per operation, with arrows in the direction the numbers flow. A Jupyter
+notebook shows it inline; `render_graph(dot, "graph.svg")` writes SVG, PNG or PDF.
+
+    a ──┐
+        (*)──▶ [ n1 | data -6 | grad ... ] ──▶ (+) ──▶ ...
+    b ──┘
+
+Graphs of whole models are far too big to draw node by node (one GPT training step is
+tens of thousands of nodes), so nodes carry the dotted name of the module that created
+them (`node._scope`, e.g. "blocks.0.attn"):
+
+* `draw_dot(root, group="module")` draws each module's nodes inside a labelled frame;
+* `draw_dot(root, collapse=True)` draws one box per module, with its node count and its
+  mix of operations, and arrows between modules labelled with how many edges they carry.
+  That picture lays out in a second whatever the size of the graph.
+
+Drawing needs Graphviz's `dot` program. Without it, `render_graph` still writes the DOT
+text (a .gv file anyone can render later) and raises `GraphvizNotInstalled`, whose message
+says how to install Graphviz. If the optional `graphviz-pure` package is installed (a
+self-contained port of dot: `pip install "micrograd-gpt[viz]"`), it is used instead.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import graphviz
+
+from .engine import Value, topological_order
+
+__all__ = ["draw_dot", "render_graph", "pipe_graph", "module_summary", "ModuleSummary",
+           "node_names", "format_number", "GraphvizNotInstalled", "renderer_available",
+           "INSTALL_HELP"]
+
+INSTALL_HELP = """\
+Graphviz's `dot` program is not installed, so the graph could not be drawn.
+Install it, then run the command again:
+  Debian/Ubuntu:  sudo apt-get install graphviz
+  macOS:          brew install graphviz
+  Windows:        winget install graphviz   (or: choco install graphviz; or graphviz.org/download)
+Or, without system packages: pip install graphviz-pure   (draws SVG and PNG, not PDF)"""
+
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+SOURCE_SUFFIXES = (".gv", ".dot")  # "render" to these by writing the DOT text itself
+FALLBACK_FORMATS = {"svg", "png"}  # what graphviz-pure can write
+
+# Colours: quiet greys for the graph's body, one accent for the output.
+_FONT = "Helvetica"
+_LEAF_FILL = "#e3effa"      # inputs and parameters (labelled leaves)
+_CONSTANT_FILL = "#f0f0f0"  # unlabelled leaves: numbers written in the code
+_NODE_FILL = "#ffffff"
+_ROOT_FILL = "#fde9cf"
+_OP_FILL = "#f6f6f6"
+_EDGE_COLOR = "#7a7a7a"
+_LABEL_COLOR = "#1d6fb8"    # local derivatives on edges
+
+
+class GraphvizNotInstalled(RuntimeError):
+    """Neither Graphviz's `dot` nor `graphviz-pure` can be run, so nothing was drawn.
+
+    The message says how to install Graphviz; `source_path` is where the DOT text was
+    saved instead (or None)."""
+
+    def __init__(self, message, source_path=None):
+        super().__init__(message)
+        self.source_path = source_path
+
+
+class GraphDrawing(graphviz.Digraph):
+    """A `graphviz.Digraph` that still shows up in Jupyter when `dot` is missing.
+
+    Jupyter displays a Digraph by running `dot`; without it, this class tries
+    `graphviz-pure`, and failing that shows the install instructions as text instead of
+    a traceback. Everything else is the ordinary Digraph (`.source`, `.render`, ...)."""
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            try:
+                return {"image/svg+xml": pipe_graph(self, "svg").decode("utf-8")}
+            except GraphvizNotInstalled as e:
+                return {"text/plain": str(e)}
+
+
+# ---------------------------------------------------------------------------------------
+# Names and numbers as they appear in drawings and traces
+# ---------------------------------------------------------------------------------------
+def format_number(x, digits=4):
+    """A short, fixed-width-ish form of x: 4 decimals for ordinary sizes, else scientific.
+
+    >>> format_number(2.0), format_number(-0.000012345), format_number(0.0)
+    ('2.0000', '-1.234e-05', '0.0000')
+    """
+    if x == 0 or 1e-3 <= abs(x) < 1e5:
+        return f"{x:.{digits}f}"
+    return f"{x:.{digits - 1}e}"
+
+
+def node_names(order, names=None):
+    """A readable name for each node in `order` (a list of Values): dict Value -> str.
+
+    A node's `label` if it has one; else its name in `names` (a dict Value -> name, or
+    (name, Value) pairs as from `model.named_parameters()`); else, for a leaf, its number
+    ("10", "-3": constants written in the code); else n1, n2, ... in topological order.
+    Names need not be unique (two constants can both be "2"); code that needs a unique
+    key uses the node's position in `order`.
+    """
+    given = _as_name_dict(names)
+    out = {}
+    taken = {v.label for v in order if v.label} | set(given.values())
+    counter = 0
+    for v in order:
+        if v.label:
+            out[v] = v.label
+        elif v in given:
+            out[v] = given[v]
+        elif not v._prev:
+            out[v] = f"{v.data:g}"
+        else:
+            counter += 1
+            while f"n{counter}" in taken:
+                counter += 1
+            out[v] = f"n{counter}"
+    return out
+
+
+def _as_name_dict(names):
+    if names is None:
+        return {}
+    if isinstance(names, dict):
+        return names
+    return {value: name for name, value in names}  # (name, Value) pairs
+
+
+def node_keys(order):
+    """Stable unique ids for drawing: "v0", "v1", ... by position in `order`."""
+    return {v: f"v{i}" for i, v in enumerate(order)}
+
+
+# ---------------------------------------------------------------------------------------
+# draw_dot: one box per Value (or per module)
+# ---------------------------------------------------------------------------------------
+def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=False,
+             depth=None, max_nodes=500, names=None, grads=None):
+    """Draw the graph that computes `root` as a `graphviz.Digraph`.
+
+    root:        the output Value (usually a loss, after `backward()` so grads show).
+    edge_labels: write the local derivative d(node)/d(child) on each input edge: the
+                 number backward() multiplies by (grad(child) += local × grad(node)).
+    rankdir:     "LR" (inputs on the left, the default), "TB", "RL" or "BT".
+    group:       None, or "module" to frame each module's nodes (by `node._scope`).
+    collapse:    True to draw one box per module instead of one per node; see
+                 `module_summary`. Fit for graphs of any size.
+    depth:       with collapse/group: merge modules deeper than this many dotted parts
+                 into their ancestor (depth=2: "blocks.0.attn.wq" -> "blocks.0").
+    max_nodes:   refuse (ValueError) to draw more Values than this node by node: dot
+                 would take minutes and the picture would be unreadable. None = no limit.
+    names:       extra names for unlabelled nodes, e.g. `model.named_parameters()`.
+    grads:       dict Value -> number to show instead of `.grad` (the trace page starts
+                 from zeros).
+
+    Node ids in the DOT text (and the SVG) are stable: "node-v3" is the 4th Value in
+    topological order, "op-v3" its operation, "edge-v3-0" the edge from its first input.
+    """
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
+    if group not in (None, "module"):
+        raise ValueError(f"group must be None or 'module', got {group!r}")
+    if depth is not None and (not isinstance(depth, int) or depth < 1):
+        raise ValueError(f"depth must be None or an int >= 1, got {depth!r}")
+    if not isinstance(root, Value):
+        raise ValueError(f"root must be a Value, got {type(root).__name__}")
+    if collapse:
+        return _draw_modules(module_summary(root, depth=depth, names=names), rankdir)
+    order = topological_order(root)
+    if max_nodes is not None and len(order) > max_nodes:
+        raise ValueError(
+            f"the graph has {len(order):,} nodes, more than max_nodes={max_nodes}: laid out "
+            f"node by node it would take dot minutes and be unreadable. Draw it with "
+            f"collapse=True (one box per module), or pass a larger max_nodes= (or None) "
+            f"if you really want every node.")
+    return _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads)
+
+
+def _new_graph(rankdir):
+    dot = GraphDrawing(format="svg")
+    dot.attr(rankdir=rankdir, fontname=_FONT, fontsize="11", nodesep="0.25",
+             ranksep="0.35", bgcolor="white")
+    dot.attr("node", fontname=_FONT, fontsize="10", color="#555555", penwidth="1")
+    dot.attr("edge", fontname=_FONT, fontsize="9", color=_EDGE_COLOR, arrowsize="0.6",
+             fontcolor=_LABEL_COLOR)
+    return dot
+
+
+def _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads):
+    dot = _new_graph(rankdir)
+    # record fields run across the rank direction; { } turns them: stack them either way
+    stack = "%s | data %s | grad %s" if rankdir in ("LR", "RL") else "{ %s | data %s | grad %s }"
+    keys = node_keys(order)
+    display = node_names(order, names)
+    named = _as_name_dict(names)
+    scopes = _module_of(order, depth) if group == "module" else {}
+    frames = _frames(set(scopes.values()), rankdir) if group == "module" else {}
+    for v in order:
+        target = frames.get(scopes.get(v, ""), dot)
+        key = keys[v]
+        grad = v.grad if grads is None else grads.get(v, 0.0)
+        label = stack % (_record_escape(display[v]), format_number(v.data),
+                         format_number(grad))
+        fill = (_ROOT_FILL if v is root else _NODE_FILL if v._prev
+                else _LEAF_FILL if v.label or v in named else _CONSTANT_FILL)
+        target.node(key, label=label, shape="record", style="rounded,filled",
+                    fillcolor=fill, id=f"node-{key}", penwidth="2" if v is root else "1")
+        if v._prev:
+            op = f"{key}_op"
+            target.node(op, label=v._op, shape="ellipse", style="filled", fillcolor=_OP_FILL,
+                        fontsize="9", height="0.3", margin="0.04,0.02", id=f"op-{key}")
+            dot.edge(op, key, id=f"out-{key}")
+            for position, (child, local) in enumerate(zip(v._prev, v._local_grads)):
+                attrs = {"id": f"edge-{key}-{position}"}
+                if edge_labels:
+                    attrs["label"] = f"{local:.4g}"
+                dot.edge(keys[child], op, **attrs)
+    _attach_frames(dot, frames)
+    return dot
+
+
+def _record_escape(text):
+    """Escape the characters that structure a record label: { } | < > and quotes."""
+    return re.sub(r'([{}|<>"\\])', r"\\\1", str(text))
+
+
+def _truncate_scope(scope, depth):
+    if depth is None or not scope:
+        return scope
+    return ".".join(scope.split(".")[:depth])
+
+
+def _module_of(order, depth=None):
+    """The module each node belongs to: its `_scope`, cut to `depth` parts.
+
+    Parameters and inputs are made outside any module's forward, so their `_scope` is
+    usually "". A leaf like that is put in the module that uses it, when only one does
+    (a weight of blocks.0.attn.wq belongs to that module); shared leaves stay outside."""
+    users = defaultdict(set)
+    for v in order:
+        for child in v._prev:
+            if not child._prev and not child._scope:
+                users[child].add(v._scope)
+    module = {}
+    for v in order:
+        scope = v._scope
+        if not scope and v in users and len(users[v]) == 1:
+            scope = next(iter(users[v]))
+        module[v] = _truncate_scope(scope, depth)
+    return module
+
+
+def _parent_scope(scope, present):
+    """The longest dotted prefix of `scope` that is itself a module in `present`."""
+    parts = scope.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:cut])
+        if prefix in present:
+            return prefix
+    return None
+
+
+def _frames(scopes, rankdir):
+    """One cluster subgraph per module scope ("" = outside every module: no frame)."""
+    frames = {}
+    for i, scope in enumerate(sorted(s for s in scopes if s)):
+        frame = graphviz.Digraph(name=f"cluster_{i}")
+        frame.attr(label=scope, style="rounded,filled", color="#b8c4d0", fillcolor="#fafcfe",
+                   fontname=_FONT, fontsize="11", fontcolor="#33475b", labeljust="l",
+                   rankdir=rankdir)
+        frames[scope] = frame
+    return frames
+
+
+def _attach_frames(dot, frames):
+    """Put each frame inside its parent module's frame (deepest first), then into `dot`.
+
+    `subgraph()` copies a frame's text at the moment it is called, so children must be
+    complete, and attached, before their parent is."""
+    present = set(frames)
+    for scope in sorted(frames, key=lambda s: -s.count(".")):
+        parent = _parent_scope(scope, present)
+        (frames[parent] if parent else dot).subgraph(frames[scope])
+
+
+# ---------------------------------------------------------------------------------------
+# Collapsed: one box per module
+# ---------------------------------------------------------------------------------------
+@dataclass
+class ModuleSummary:
+    """A graph summarised by module.
+
+    nodes:       how many Values the graph has in all.
+    ops:         module name -> Counter of its nodes' operations ("leaf" for leaves).
+    edges:       (from module, to module) -> how many child -> parent edges cross.
+    root_module: the module that made the output.
+    """
+
+    nodes: int
+    ops: dict = field(default_factory=dict)
+    edges: dict = field(default_factory=dict)
+    root_module: str = ""
+
+    def describe(self, module, top=5):
+        """ "1,234 nodes: dot 96, exp 32, ..." for one module."""
+        counts = self.ops[module]
+        parts = [f"{op} {n:,}" for op, n in counts.most_common(top)]
+        if len(counts) > top:
+            parts.append("…")
+        total = sum(counts.values())
+        return f"{total:,} node{'s' if total != 1 else ''}: " + ", ".join(parts)
+
+
+def module_summary(root, *, depth=None, names=None):
+    """Count the nodes of `root`'s graph by module and the edges between modules.
+
+    One pass over the graph (O(nodes + edges)): fast even for a whole training step.
+    See `_module_of` for where parameters (made outside any module) are counted.
+    `names` is accepted for symmetry with draw_dot and unused here.
+    """
+    order = topological_order(root)
+    module = _module_of(order, depth)
+    ops = defaultdict(Counter)
+    edges = Counter()
+    for v in order:
+        here = module[v]
+        ops[here][v._op or "leaf"] += 1
+        for child in v._prev:
+            there = module[child]
+            if there != here:
+                edges[(there, here)] += 1
+    return ModuleSummary(nodes=len(order), ops=dict(ops), edges=dict(edges),
+                         root_module=module[root])
+
+
+def _draw_modules(summary, rankdir):
+    dot = _new_graph(rankdir)
+    present = set(summary.ops)
+    keys = {scope: f"m{i}" for i, scope in enumerate(sorted(present))}
+    # a module that contains other modules gets a frame, with its own nodes in a box inside
+    parents = {s for s in (_parent_scope(s, present) for s in present) if s}
+    frames = _frames(parents, rankdir)
+    for scope in sorted(present):
+        title = scope or "(outside any module)"
+        label = f"{title}\n{summary.describe(scope)}"
+        fill = _ROOT_FILL if scope == summary.root_module else (
+            "#eef3f8" if scope else "#f4f4f4")
+        target = frames.get(scope) or frames.get(_parent_scope(scope, present)) or dot
+        target.node(keys[scope], label=label, shape="box", style="rounded,filled",
+                    fillcolor=fill, id=f"module-{keys[scope]}",
+                    penwidth="2" if scope == summary.root_module else "1")
+    biggest = max(summary.edges.values(), default=1)
+    for (src, dst), count in sorted(summary.edges.items()):
+        width = 0.8 + 2.2 * math.log1p(count) / math.log1p(biggest)
+        dot.edge(keys[src], keys[dst], label=f"{count:,}", penwidth=f"{width:.2f}")
+    _attach_frames(dot, frames)
+    return dot
+
+
+# ---------------------------------------------------------------------------------------
+# Rendering to files, with or without `dot`
+# ---------------------------------------------------------------------------------------
+def find_fallback_renderer():
+    """The path of the `graphviz-pure` program, or None if it is not installed.
+
+    Looked for on PATH and next to this Python (a virtualenv's bin/ may not be on PATH)."""
+    found = shutil.which("graphviz-pure")
+    if found:
+        return found
+    beside = Path(sysconfig.get_path("scripts")) / (
+        "graphviz-pure.exe" if os.name == "nt" else "graphviz-pure")
+    return str(beside) if beside.is_file() else None
+
+
+def renderer_available():
+    """True if `dot` or `graphviz-pure` can be run, so SVG/PNG can be drawn."""
+    return shutil.which("dot") is not None or find_fallback_renderer() is not None
+
+
+def pipe_graph(dot, fmt="svg"):
+    """The drawing of `dot` (a Digraph) as bytes in format `fmt` ("svg", "png", "pdf").
+
+    Runs Graphviz's `dot`; if it is missing, `graphviz-pure` (SVG and PNG only); if both
+    are missing, raises GraphvizNotInstalled with the install instructions."""
+    if fmt not in FORMATS.values():
+        raise ValueError(f"fmt must be one of {', '.join(FORMATS.values())}, got {fmt!r}")
+    try:
+        return dot.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        pass
+    fallback = find_fallback_renderer()
+    if fallback is None:
+        raise GraphvizNotInstalled(INSTALL_HELP)
+    if fmt not in FALLBACK_FORMATS:
+        raise GraphvizNotInstalled(
+            f"Graphviz's `dot` is not installed and graphviz-pure cannot write {fmt.upper()}:"
+            f" write .svg or .png instead, or install Graphviz for {fmt.upper()}.\n"
+            + INSTALL_HELP.split("\n", 1)[1])
+    done = subprocess.run([fallback, f"-T{fmt}"], input=dot.source.encode("utf-8"),
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"graphviz-pure failed: {done.stderr.decode(errors='replace')}")
+    return done.stdout
+
+
+def render_graph(dot, path):
+    """Draw `dot` into the file `path`; the format comes from the extension.
+
+    .svg, .png, .pdf: drawn by Graphviz. .gv / .dot: the DOT text itself. The file is
+    written atomically (a temporary file in the same folder, then renamed), so a reader
+    never sees half a picture. Returns the Path written.
+
+    Without Graphviz: writes the DOT text next to `path` (graph.svg -> graph.gv), then
+    raises GraphvizNotInstalled, whose message says how to install Graphviz and where the
+    DOT text is (render it later with `dot -Tsvg graph.gv -o graph.svg`).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in SOURCE_SUFFIXES:
+        _write_atomic(path, dot.source.encode("utf-8"))
+        return path
+    if suffix not in FORMATS:
+        raise ValueError(f"path {str(path)!r}: the extension must be one of "
+                         f"{', '.join(list(FORMATS) + list(SOURCE_SUFFIXES))}")
+    try:
+        data = pipe_graph(dot, FORMATS[suffix])
+    except GraphvizNotInstalled as e:
+        source = path.with_suffix(".gv")
+        _write_atomic(source, dot.source.encode("utf-8"))
+        raise GraphvizNotInstalled(
+            f"{e}\nThe graph's DOT text was saved to {source}; once Graphviz is installed:"
+            f"  dot -T{FORMATS[suffix]} {source} -o {path}", source_path=source) from None
+    _write_atomic(path, data)
+    return path
+
+
+def _write_atomic(path, data):
+    """Write bytes to `path` via a temporary file in the same folder and os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _umask():
+    mask = os.umask(0)  # the only portable way to read it is to set it and put it back
+    os.umask(mask)
+    return mask
