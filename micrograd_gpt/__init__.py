@@ -11,6 +11,11 @@ from .gradcheck import gradcheck, GradcheckResult  # noqa: F401
 from . import functional  # noqa: F401
 
 # --- nn / gpt exports ---
+from . import nn  # noqa: F401
+from .nn import Module, Linear, Embedding, LayerNorm, RMSNorm, MLP  # noqa: F401
+from .attention import CausalSelfAttention, KVCache  # noqa: F401
+from .gpt import GPTConfig, GPT, Block, count_parameters, sample_token  # noqa: F401
 # --- book (seed functional API) exports ---
+from .book import make_gpt_params, gpt_forward, softmax, generate, demo  # noqa: F401
 # --- data / optim / train / checkpoint exports ---
 # --- viz / trace exports ---

@@ -1,0 +1,413 @@
+"""Neural-network modules built from Values: Module, Linear, Embedding, LayerNorm, RMSNorm, MLP.
+
+A `Module` is a box of parameters (Values that training changes) plus a `forward` that
+computes with them. It works like PyTorch's `nn.Module`, on plain Python lists:
+
+* a vector is a list of Values, `[d]`;
+* a matrix (a weight) is a list of rows, `[rows][cols]`, like torch's `[out, in]`.
+
+Assigning a Module to an attribute of another Module registers it (as in PyTorch), so a
+model can list every parameter with its dotted name (`blocks.0.attn.wq.weight`) and save
+or load them. While a module's `forward` runs, every Value it creates carries the
+module's dotted name in `_scope`, so graph drawings can group nodes by module.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import random
+
+from . import engine
+from . import functional as F
+from .engine import Value
+
+__all__ = ["Module", "ModuleList", "Linear", "Embedding", "LayerNorm", "RMSNorm", "MLP"]
+
+
+class Module:
+    """Base class of every model part: parameters, sub-modules, and `forward`.
+
+    Parameters are found automatically: any public attribute that is a Value, a list of
+    Values (a vector) or a list of lists of Values (a matrix). Sub-modules are attributes
+    that are Modules (use `ModuleList` for a numbered list of them). The order in which
+    attributes are assigned in `__init__` is the order of `parameters()`.
+
+    Call a module (`layer(x)`), not its `forward`: `__call__` runs `forward` inside
+    `engine.module_scope(name)`, which tags the new Values with the module's name.
+    """
+
+    # dotted name from the top-level module, set when this module is attached to a parent;
+    # None for a module that belongs to nobody (then it keeps the caller's scope)
+    _scope_name = None
+    training = True
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Module) and not name.startswith("_"):
+            # PyTorch-style registration: the child (and everything below it) learns its
+            # full dotted name, used as the scope of the Values it creates
+            value._rename(_join(self._scope_name, name))
+        object.__setattr__(self, name, value)
+
+    def _rename(self, scope_name):
+        object.__setattr__(self, "_scope_name", scope_name)
+        for child_name, child in self.named_children():
+            child._rename(_join(scope_name, child_name))
+
+    def __call__(self, *args, **kwargs):
+        if self._scope_name is None:
+            return self.forward(*args, **kwargs)
+        with engine.module_scope(self._scope_name):
+            return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    # ---- walking the tree -----------------------------------------------------------------
+
+    def named_children(self):
+        """(attribute name, Module) for the direct sub-modules, in assignment order."""
+        return [(name, value) for name, value in vars(self).items()
+                if isinstance(value, Module) and not name.startswith("_")]
+
+    def children(self):
+        """The direct sub-modules."""
+        return [module for _, module in self.named_children()]
+
+    def named_modules(self, prefix=""):
+        """(dotted name, Module) for this module ("" at the top) and all below it, depth first."""
+        found = [(prefix, self)]
+        for name, child in self.named_children():
+            found += child.named_modules(_join(prefix, name))
+        return found
+
+    def modules(self):
+        """This module and all modules below it."""
+        return [module for _, module in self.named_modules()]
+
+    def named_tensors(self, prefix=""):
+        """(dotted name, tensor) for every parameter tensor, where a tensor is a Value, a list
+        of Values `[n]` or a list of rows `[rows][cols]`. Example: ("blocks.0.attn.wq.weight",
+        the d rows of d Values)."""
+        found = []
+        for name, value in vars(self).items():
+            if name.startswith("_"):
+                continue
+            full_name = _join(prefix, name)
+            if isinstance(value, Module):
+                found += value.named_tensors(full_name)
+            elif _shape_of(value) is not None:
+                found.append((full_name, value))
+        return found
+
+    # ---- parameters -----------------------------------------------------------------------
+
+    def named_parameters(self):
+        """(dotted name, Value) for every parameter scalar, in the order of `parameters()`.
+
+        A matrix contributes one entry per element, each with the matrix's name, so
+        `[p for _, p in model.named_parameters()] == model.parameters()` and a name such as
+        `blocks.0.attn.wq.weight` appears d·d times. Use `named_tensors()` for one entry per
+        weight matrix.
+        """
+        return [(name, p) for name, tensor in self.named_tensors() for p in _flatten(tensor)]
+
+    def parameters(self):
+        """Every parameter Value (the leaves that training updates), in a fixed order."""
+        return [p for _, tensor in self.named_tensors() for p in _flatten(tensor)]
+
+    def zero_grad(self):
+        """Set every parameter's gradient to 0 (leaves accumulate across `backward()` calls)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def train(self, mode=True):
+        """Set training mode on this module and all below it; returns self. (No layer here
+        behaves differently in training, as there is no dropout: the flag is for users.)"""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Same as `train(False)`."""
+        return self.train(False)
+
+    # ---- saving and loading ---------------------------------------------------------------
+
+    def state_dict(self):
+        """{dotted name: plain floats}: a float, a list of floats, or a list of rows.
+
+        Plain Python numbers only, so it can go straight into JSON.
+        """
+        return {name: _to_floats(tensor) for name, tensor in self.named_tensors()}
+
+    def load_state_dict(self, state_dict):
+        """Copy the numbers of `state_dict` into the parameters (the Values stay the same
+        objects, so an optimizer holding them keeps working).
+
+        Every entry is checked before anything changes: a missing, extra or mis-shaped entry,
+        or a non-number, raises a ValueError and leaves the module as it was.
+        """
+        tensors = dict(self.named_tensors())
+        missing = [name for name in tensors if name not in state_dict]
+        extra = [name for name in state_dict if name not in tensors]
+        if missing or extra:
+            raise ValueError(
+                "state_dict: the names do not match the module's parameters"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unexpected: {', '.join(map(str, extra))}" if extra else ""))
+        for name, tensor in tensors.items():
+            expected = _shape_of(tensor)
+            got = _shape_of_numbers(state_dict[name])
+            if got != expected:
+                raise ValueError(
+                    f"state_dict[{name!r}]: expected shape {_shape_text(expected)} of finite "
+                    f"numbers, got {_shape_text(got) if got is not None else 'something else'}")
+        for name, tensor in tensors.items():
+            for p, x in zip(_flatten(tensor), _flatten(state_dict[name])):
+                p.data = float(x)
+
+    def extra_repr(self):
+        """The text inside the parentheses of this module's repr."""
+        return ""
+
+    def __repr__(self):
+        children = self.named_children()
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, child in children:
+            child_text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_text}")
+        return "\n".join(lines) + "\n)"
+
+
+class ModuleList(Module):
+    """A numbered list of modules; child i is named "i" (so `blocks.0`, `blocks.1`, ...)."""
+
+    def __init__(self, modules=()):
+        object.__setattr__(self, "_items", [])
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise ValueError(f"ModuleList: item {i} is a {type(module).__name__}, not a Module")
+            self._items.append(module)
+            module._rename(_join(self._scope_name, str(i)))
+
+    def named_children(self):
+        return [(str(i), module) for i, module in enumerate(self._items)]
+
+    def named_tensors(self, prefix=""):
+        found = []
+        for i, module in enumerate(self._items):
+            found += module.named_tensors(_join(prefix, str(i)))
+        return found
+
+    def __getitem__(self, i):
+        return self._items[i]
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def extra_repr(self):
+        return f"{len(self._items)} modules" if not self._items else ""
+
+    def __repr__(self):
+        if not self._items:
+            return "ModuleList()"
+        # the blocks of a GPT are alike: show the first one and say how many there are
+        first = repr(self._items[0]).replace("\n", "\n  ")
+        more = f"\n  ... {len(self._items) - 1} more" if len(self._items) > 1 else ""
+        return f"ModuleList(\n  (0): {first}{more}\n)"
+
+
+class Linear(Module):
+    """y = W·x + b, with W of shape [out_features][in_features] (torch's layout).
+
+    x: [in_features] Values -> y: [out_features] Values. Each output is one fused `dot`
+    node (see `functional.linear`). Weights start as N(0, std²), the bias at 0.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, rng=None, std=0.02):
+        _check_positive_int(in_features, "in_features")
+        _check_positive_int(out_features, "out_features")
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = _gaussian_matrix(out_features, in_features, std, rng)
+        self.bias = [Value(0.0) for _ in range(out_features)] if bias else None
+
+    def forward(self, x):
+        # x: [in] -> [out]
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"{self.in_features} -> {self.out_features}" + ("" if self.bias else ", no bias")
+
+
+class Embedding(Module):
+    """A lookup table: row `index` of a [num_embeddings][dim] weight matrix.
+
+    forward(index) returns that row itself (the parameter Values, no new nodes), so the
+    gradient of a row is the sum of the gradients of every position that used it.
+    """
+
+    def __init__(self, num_embeddings, dim, rng=None, std=0.02):
+        _check_positive_int(num_embeddings, "num_embeddings")
+        _check_positive_int(dim, "dim")
+        self.num_embeddings = num_embeddings
+        self.dim = dim
+        self.weight = _gaussian_matrix(num_embeddings, dim, std, rng)
+
+    def forward(self, index):
+        # index: int -> [dim]
+        if not (isinstance(index, int) and 0 <= index < self.num_embeddings):
+            raise ValueError(
+                f"index must be an int in [0, {self.num_embeddings - 1}], got {index!r}")
+        return self.weight[index]
+
+    def extra_repr(self):
+        return f"{self.num_embeddings} x {self.dim}"
+
+
+class LayerNorm(Module):
+    """Layer normalization: y_i = (x_i - μ) / sqrt(σ² + eps) · g_i + b_i.
+
+    μ = mean(x), σ² = mean((x - μ)²) (the biased variance, as torch.nn.LayerNorm), with a
+    gain g (starts at 1) and a bias b (starts at 0). x: [dim] -> [dim].
+    """
+
+    def __init__(self, dim, eps=1e-5):
+        _check_positive_int(dim, "dim")
+        self.dim = dim
+        self.eps = eps
+        self.weight = [Value(1.0) for _ in range(dim)]
+        self.bias = [Value(0.0) for _ in range(dim)]
+
+    def forward(self, x):
+        mu = F.mean(x)
+        centered = [xi - mu for xi in x]
+        # σ² = (c·c)/n: one fused dot node instead of n squares and a sum
+        variance = F.dot(centered, centered) * (1.0 / len(x))
+        inv_std = (variance + self.eps) ** -0.5
+        return [c * inv_std * g + b for c, g, b in zip(centered, self.weight, self.bias)]
+
+    def extra_repr(self):
+        return f"{self.dim}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalization: y_i = x_i / sqrt(mean(x²) + eps) · g_i.
+
+    Like LayerNorm without subtracting the mean and without a bias (torch.nn.RMSNorm with
+    eps=1e-5). The gain g starts at 1. x: [dim] -> [dim].
+    """
+
+    def __init__(self, dim, eps=1e-5):
+        _check_positive_int(dim, "dim")
+        self.dim = dim
+        self.eps = eps
+        self.weight = [Value(1.0) for _ in range(dim)]
+
+    def forward(self, x):
+        mean_square = F.dot(x, x) * (1.0 / len(x))
+        inv_rms = (mean_square + self.eps) ** -0.5
+        return [xi * inv_rms * g for xi, g in zip(x, self.weight)]
+
+    def extra_repr(self):
+        return f"{self.dim}"
+
+
+class MLP(Module):
+    """The transformer's feed-forward network: d -> 4d -> activation -> d, no biases.
+
+    x: [d] -> fc -> [4d] -> gelu (or relu) -> proj -> [d]. Parameters: 8d².
+    """
+
+    def __init__(self, dim, activation="gelu", rng=None, std=0.02):
+        if activation not in ("gelu", "relu"):
+            raise ValueError(f"activation must be 'gelu' or 'relu', got {activation!r}")
+        self.activation = activation
+        self.fc = Linear(dim, 4 * dim, bias=False, rng=rng, std=std)
+        self.proj = Linear(4 * dim, dim, bias=False, rng=rng, std=std)
+
+    def forward(self, x):
+        hidden = self.fc(x)  # [d] -> [4d]
+        if self.activation == "gelu":
+            hidden = [h.gelu() for h in hidden]
+        else:
+            hidden = [h.relu() for h in hidden]
+        return self.proj(hidden)  # [4d] -> [d]
+
+    def extra_repr(self):
+        return self.activation
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------
+def _join(prefix, name):
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _gaussian_matrix(rows, cols, std, rng):
+    """[rows][cols] Values drawn from N(0, std²) with `rng` (a random.Random)."""
+    if rng is None:
+        rng = random.Random(0)
+    return [[Value(rng.gauss(0.0, std)) for _ in range(cols)] for _ in range(rows)]
+
+
+def _shape_of(value):
+    """() for a Value, (n,) for a list of Values, (rows, cols) for a matrix; else None."""
+    if isinstance(value, Value):
+        return ()
+    if isinstance(value, list) and value:
+        if all(isinstance(v, Value) for v in value):
+            return (len(value),)
+        if all(isinstance(row, list) and row and all(isinstance(v, Value) for v in row)
+               for row in value) and len({len(row) for row in value}) == 1:
+            return (len(value), len(value[0]))
+    return None
+
+
+def _is_number(x):
+    return (isinstance(x, numbers.Real) and not isinstance(x, bool)
+            and math.isfinite(float(x)))
+
+
+def _shape_of_numbers(value):
+    """The same shapes as `_shape_of`, for plain finite numbers; None if it is not one."""
+    if _is_number(value):
+        return ()
+    if isinstance(value, (list, tuple)) and value:
+        if all(_is_number(x) for x in value):
+            return (len(value),)
+        if all(isinstance(row, (list, tuple)) and row and all(_is_number(x) for x in row)
+               for row in value) and len({len(row) for row in value}) == 1:
+            return (len(value), len(value[0]))
+    return None
+
+
+def _shape_text(shape):
+    return "scalar" if shape == () else "[" + "][".join(map(str, shape)) + "]"
+
+
+def _flatten(tensor):
+    if isinstance(tensor, (list, tuple)):
+        if tensor and isinstance(tensor[0], (list, tuple)):
+            return [x for row in tensor for x in row]
+        return list(tensor)
+    return [tensor]
+
+
+def _to_floats(tensor):
+    if isinstance(tensor, Value):
+        return tensor.data
+    if isinstance(tensor[0], list):
+        return [[v.data for v in row] for row in tensor]
+    return [v.data for v in tensor]
+
+
+def _check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int (>= 1), got {value!r}")
