@@ -19,3 +19,5 @@ from .gpt import GPTConfig, GPT, Block, count_parameters, sample_token  # noqa: 
 from .book import make_gpt_params, gpt_forward, softmax, generate, demo  # noqa: F401
 # --- data / optim / train / checkpoint exports ---
 # --- viz / trace exports ---
+from .viz import draw_dot, render_graph, module_summary, GraphvizNotInstalled  # noqa: F401
+from .trace import trace, format_trace, print_trace, save_trace_html  # noqa: F401

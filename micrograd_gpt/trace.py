@@ -342,3 +342,29 @@ def _inline_svg(svg):
 def _template():
     """The page's HTML, CSS and JavaScript, kept in a file of their own next to this one."""
     return Path(__file__).with_name("_trace_template.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------
+# The command line: `micrograd-gpt trace`
+# ---------------------------------------------------------------------------------------
+def main_trace(args):
+    """`micrograd-gpt trace EXPR --values ...`: print the steps; --html also writes a page."""
+    from .expr import build_expression, parse_values
+    from .viz import renderer_available, INSTALL_HELP
+
+    try:
+        root, _ = build_expression(args.expression, parse_values(args.values))
+        t = trace(root)
+        print_trace(t, max_rows=args.max_rows)
+        if args.html:
+            path = save_trace_html(root, args.html, title=f"Backpropagation through "
+                                   f"{args.expression}")
+            print(f"\nwrote {path}: open it in a browser and press → to step through "
+                  f"the backward pass")
+            if not renderer_available():
+                print(INSTALL_HELP.replace("so the graph could not be drawn",
+                                           "so the page shows no drawing"), file=sys.stderr)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0

@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import re
 import shutil
 import subprocess
+import sys
 import sysconfig
 import tempfile
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,7 +156,7 @@ def node_keys(order):
 # draw_dot: one box per Value (or per module)
 # ---------------------------------------------------------------------------------------
 def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=False,
-             depth=None, max_nodes=500, names=None, grads=None):
+             depth=None, max_nodes=500, names=None, grads=None, title=None):
     """Draw the graph that computes `root` as a `graphviz.Digraph`.
 
     root:        the output Value (usually a loss, after `backward()` so grads show).
@@ -170,6 +173,7 @@ def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=Fals
     names:       extra names for unlabelled nodes, e.g. `model.named_parameters()`.
     grads:       dict Value -> number to show instead of `.grad` (the trace page starts
                  from zeros).
+    title:       a caption drawn above the graph.
 
     Node ids in the DOT text (and the SVG) are stable: "node-v3" is the 4th Value in
     topological order, "op-v3" its operation, "edge-v3-0" the edge from its first input.
@@ -183,7 +187,7 @@ def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=Fals
     if not isinstance(root, Value):
         raise ValueError(f"root must be a Value, got {type(root).__name__}")
     if collapse:
-        return _draw_modules(module_summary(root, depth=depth, names=names), rankdir)
+        return _draw_modules(module_summary(root, depth=depth), rankdir, title)
     order = topological_order(root)
     if max_nodes is not None and len(order) > max_nodes:
         raise ValueError(
@@ -191,21 +195,23 @@ def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=Fals
             f"node by node it would take dot minutes and be unreadable. Draw it with "
             f"collapse=True (one box per module), or pass a larger max_nodes= (or None) "
             f"if you really want every node.")
-    return _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads)
+    return _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads, title)
 
 
-def _new_graph(rankdir):
+def _new_graph(rankdir, title=None):
     dot = GraphDrawing(format="svg")
     dot.attr(rankdir=rankdir, fontname=_FONT, fontsize="11", nodesep="0.25",
              ranksep="0.35", bgcolor="white")
+    if title:
+        dot.attr(label=title, labelloc="t", labeljust="l", fontsize="13")
     dot.attr("node", fontname=_FONT, fontsize="10", color="#555555", penwidth="1")
     dot.attr("edge", fontname=_FONT, fontsize="9", color=_EDGE_COLOR, arrowsize="0.6",
              fontcolor=_LABEL_COLOR)
     return dot
 
 
-def _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads):
-    dot = _new_graph(rankdir)
+def _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads, title):
+    dot = _new_graph(rankdir, title)
     # record fields run across the rank direction; { } turns them: stack them either way
     stack = "%s | data %s | grad %s" if rankdir in ("LR", "RL") else "{ %s | data %s | grad %s }"
     keys = node_keys(order)
@@ -329,15 +335,15 @@ class ModuleSummary:
         return f"{total:,} node{'s' if total != 1 else ''}: " + ", ".join(parts)
 
 
-def module_summary(root, *, depth=None, names=None):
+def module_summary(root, *, depth=None):
     """Count the nodes of `root`'s graph by module and the edges between modules.
 
     One pass over the graph (O(nodes + edges)): fast even for a whole training step.
-    See `_module_of` for where parameters (made outside any module) are counted.
-    `names` is accepted for symmetry with draw_dot and unused here.
+    See `_module_of` and `_split_unscoped` for where the nodes made outside every
+    module (parameters, inputs, the loss) are counted.
     """
     order = topological_order(root)
-    module = _module_of(order, depth)
+    module = _split_unscoped(order, _module_of(order, depth))
     ops = defaultdict(Counter)
     edges = Counter()
     for v in order:
@@ -351,18 +357,39 @@ def module_summary(root, *, depth=None, names=None):
                          root_module=module[root])
 
 
-def _draw_modules(summary, rankdir):
-    dot = _new_graph(rankdir)
+INPUTS, OUTPUTS, NO_MODULE = "(inputs)", "(outputs)", "(no module)"
+
+
+def _split_unscoped(order, module):
+    """Give the nodes made outside every module one of two boxes instead of one.
+
+    A model's own glue code runs outside its submodules twice: before them (embedding
+    lookups, the inputs, the parameters shared by several modules) and after them (the
+    unembedding, the loss). One box for both would draw a loop, so a node that depends on
+    some module's output goes to OUTPUTS, the others to INPUTS. A graph with no modules at
+    all is one NO_MODULE box."""
+    if not any(module.values()):
+        return {v: NO_MODULE for v in order}
+    in_module = {v: bool(m) for v, m in module.items()}
+    after_a_module = {}
+    for v in order:  # children first, so theirs are known
+        after_a_module[v] = any(in_module[c] or after_a_module[c] for c in v._prev)
+        if not in_module[v]:
+            module[v] = OUTPUTS if after_a_module[v] else INPUTS
+    return module
+
+
+def _draw_modules(summary, rankdir, title):
+    dot = _new_graph(rankdir, title)
     present = set(summary.ops)
     keys = {scope: f"m{i}" for i, scope in enumerate(sorted(present))}
     # a module that contains other modules gets a frame, with its own nodes in a box inside
     parents = {s for s in (_parent_scope(s, present) for s in present) if s}
     frames = _frames(parents, rankdir)
     for scope in sorted(present):
-        title = scope or "(outside any module)"
-        label = f"{title}\n{summary.describe(scope)}"
+        label = f"{scope}\n{summary.describe(scope)}"
         fill = _ROOT_FILL if scope == summary.root_module else (
-            "#eef3f8" if scope else "#f4f4f4")
+            "#f4f4f4" if scope.startswith("(") else "#eef3f8")
         target = frames.get(scope) or frames.get(_parent_scope(scope, present)) or dot
         target.node(keys[scope], label=label, shape="box", style="rounded,filled",
                     fillcolor=fill, id=f"module-{keys[scope]}",
@@ -474,3 +501,96 @@ def _umask():
     mask = os.umask(0)  # the only portable way to read it is to set it and put it back
     os.umask(mask)
     return mask
+
+
+# ---------------------------------------------------------------------------------------
+# The command line: `micrograd-gpt graph`
+# ---------------------------------------------------------------------------------------
+# A small GPT for `graph --gpt` when no preset module is around (and the default's shape):
+# the names data's 27 tokens, width 16, 2 heads, 2 layers, context 16.
+FALLBACK_GPT = dict(d_model=16, num_heads=2, num_layers=2, max_seq_len=16)
+
+
+def gpt_presets():
+    """Preset name -> (GPTConfig fields without vocab_size, batch size) for `graph --gpt`."""
+    try:
+        from .presets import PRESETS
+    except ImportError:  # presets are optional: fall back to one small model
+        return {"tiny": (dict(FALLBACK_GPT), 4)}
+    return {name: (dict(p["model"]), p.get("train", {}).get("batch_size", 4))
+            for name, p in PRESETS.items()}
+
+
+def gpt_training_step(preset="tiny", batch_size=None, seed=0):
+    """Build the graph of one training step of a small GPT; returns (loss, model, tokens).
+
+    The batch is the first `batch_size` names of the embedded names data (a fixed choice,
+    so the picture is the same every time), each as [BOS] + name + [BOS], cut to the
+    context; the loss is their mean next-token cross-entropy, and backward() has run.
+
+    This is the one place viz looks up the data-flow line (engine -> nn -> gpt): only
+    for this picture, and only when asked (the imports are inside the function).
+    """
+    from . import functional as F
+    from .data import CharTokenizer, load_dataset, split_lines
+    from .gpt import GPT, GPTConfig
+
+    presets = gpt_presets()
+    if preset not in presets:
+        raise ValueError(f"preset must be one of {', '.join(presets)}, got {preset!r}")
+    fields, default_batch = presets[preset]
+    batch_size = default_batch if batch_size is None else batch_size
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    names = split_lines(load_dataset("names"))
+    tokenizer = CharTokenizer.from_documents(names)
+    config = GPTConfig(vocab_size=tokenizer.vocab_size, **fields)
+    model = GPT(config, rng=random.Random(seed))
+    batch = [tokenizer.encode_document(name)[:config.max_seq_len + 1]
+             for name in names[:batch_size]]
+    predictions = sum(len(doc) - 1 for doc in batch)
+    loss = F.sum_values([model.loss(doc, reduction="sum") for doc in batch]) * (
+        1.0 / predictions)
+    loss.backward()
+    return loss, model, batch
+
+
+def main_graph(args):
+    """`micrograd-gpt graph`: draw an expression's graph (after backward) or a GPT step."""
+    try:
+        if args.gpt:
+            started = time.perf_counter()
+            loss, model, batch = gpt_training_step(args.preset, args.batch_size, args.seed)
+            built = time.perf_counter() - started
+            started = time.perf_counter()
+            summary = module_summary(loss, depth=args.depth)
+            title = (f"One training step of a GPT (preset {args.preset}, {len(batch)} names): "
+                     f"{summary.nodes:,} nodes in {len(summary.ops)} module boxes. Arrows: "
+                     f"how many edges go from one module to the next.")
+            dot = draw_dot(loss, collapse=True, depth=args.depth, rankdir=args.rankdir,
+                           title=title)
+            path = render_graph(dot, args.output)
+            took = time.perf_counter() - started
+            print(f"wrote {path}: {summary.nodes:,} nodes of one training step summarised "
+                  f"in {len(summary.ops)} module boxes (forward+backward {built:.2f} s, "
+                  f"summary and render {took:.2f} s)")
+            return 0
+        if not args.expression:
+            print("error: give an expression (e.g. 'tanh(a*b + c)') or --gpt",
+                  file=sys.stderr)
+            return 2
+        from .expr import build_expression, parse_values
+        root, _ = build_expression(args.expression, parse_values(args.values))
+        root.backward()
+        dot = draw_dot(root, edge_labels=args.edge_labels, rankdir=args.rankdir,
+                       max_nodes=args.max_nodes)
+        path = render_graph(dot, args.output)
+        print(f"wrote {path} ({len(topological_order(root))} nodes; "
+              f"output {format_number(root.data)})")
+        return 0
+    except GraphvizNotInstalled as e:
+        print(e, file=sys.stderr)
+        return 1
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
