@@ -74,7 +74,8 @@ class CausalSelfAttention(Module):
         heads_out = []
         for h in range(self.num_heads):
             part = slice(h * hd, (h + 1) * hd)
-            # q: [d] -> q_h: [hd]; the new key and value join the cache of head h
+            # q, k, v: [d] -> heads: [h][d/h]; this head's part of the new key and value
+            # joins the cache of head h
             q_h = q[part]
             cache.keys[h].append(k[part])
             cache.values[h].append(v[part])

@@ -157,7 +157,7 @@ class GPT(Module):
 
     def forward(self, tokens):
         """tokens: [T] ints -> logits [T][V]: row t scores every candidate for token t+1."""
-        self._check_tokens(tokens, "tokens")
+        self._check_tokens(tokens, "tokens", max_length=self.config.max_seq_len)
         with F.fused_ops(self.config.fused):
             cache = self.new_cache()
             return [self._step(token, cache) for token in tokens]
@@ -171,7 +171,7 @@ class GPT(Module):
 
         Feeding tokens one by one through `step` gives the same logits as `model(tokens)`.
         """
-        self._check_tokens([token], "token")
+        self._check_tokens([token], "token", max_length=1)
         with F.fused_ops(self.config.fused):
             return self._step(token, cache)
 
@@ -222,7 +222,7 @@ class GPT(Module):
         the cache rebuilt from them, which is what nanoGPT computes.
         """
         V, T = self.config.vocab_size, self.config.max_seq_len
-        self._check_tokens(prompt, "prompt", max_length=None)
+        self._check_tokens(prompt, "prompt")  # any length: generate() crops it
         if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or (
                 max_new_tokens < 0):
             raise ValueError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
@@ -258,10 +258,9 @@ class GPT(Module):
 
     # ---- checks ---------------------------------------------------------------------------
 
-    def _check_tokens(self, tokens, name, min_length=1, max_length="config"):
+    def _check_tokens(self, tokens, name, min_length=1, max_length=None):
+        """A ValueError unless `tokens` is a list of min_length..max_length ids in [0, V)."""
         V, T = self.config.vocab_size, self.config.max_seq_len
-        if max_length == "config":
-            max_length = T
         if not isinstance(tokens, (list, tuple)):
             raise ValueError(f"{name} must be a list of token ids, got {type(tokens).__name__}")
         if len(tokens) < min_length:

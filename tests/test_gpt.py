@@ -313,3 +313,12 @@ def test_loss_reductions_agree():
     tokens = random_tokens(CONFIGS[0], 6, seed=9)
     mean, total = model.loss(tokens), model.loss(tokens, reduction="sum")
     assert abs(total.data - mean.data * 5) < 1e-12
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    import micrograd_gpt.gpt
+
+    result = doctest.testmod(micrograd_gpt.gpt)
+    assert result.attempted >= 5 and result.failed == 0
