@@ -322,3 +322,15 @@ def test_the_docstring_examples_run():
 
     result = doctest.testmod(micrograd_gpt.gpt)
     assert result.attempted >= 5 and result.failed == 0
+
+
+def test_state_dict_round_trip_between_models():
+    config = CONFIGS[1]
+    source, target = make_model(config, seed=1), make_model(config, seed=2)
+    tokens = random_tokens(config, 5)
+    target.load_state_dict(source.state_dict())
+    assert max_difference([[v.data for v in r] for r in source(tokens)],
+                          [[v.data for v in r] for r in target(tokens)]) == 0.0
+    tied = make_model(dataclasses.replace(config, tie_weights=True))
+    with pytest.raises(ValueError, match="unexpected: lm_head.weight"):
+        tied.load_state_dict(source.state_dict())
