@@ -387,7 +387,7 @@ def _draw_modules(summary, rankdir, title):
     parents = {s for s in (_parent_scope(s, present) for s in present) if s}
     frames = _frames(parents, rankdir)
     for scope in sorted(present):
-        label = f"{scope}\n{summary.describe(scope)}"
+        label = f"{scope}\\n{summary.describe(scope)}"  # \n: DOT's line break
         fill = _ROOT_FILL if scope == summary.root_module else (
             "#f4f4f4" if scope.startswith("(") else "#eef3f8")
         target = frames.get(scope) or frames.get(_parent_scope(scope, present)) or dot
