@@ -1,0 +1,271 @@
+"""Save and load a training run: one JSON file, written atomically, checked on loading.
+
+A checkpoint holds everything needed to use the model *and* to continue training exactly
+where it stopped:
+
+    format, version     what this file is ("micrograd-gpt-checkpoint", version 1)
+    model_config        the GPTConfig fields (dataclasses.asdict)
+    tokenizer           CharTokenizer.to_dict()
+    weights             model.state_dict(): name -> nested lists of floats
+    optimizer           optimizer.state_dict(): settings, step count, m / v / momentum buffers
+    step                how many training steps have been taken
+    train_config        the trainer's settings (a dict)
+    rng_state           the state of the random.Random that draws the batches
+    history             the loss history: {"train": [[step, loss], ...], "val": [...]}
+    extra               anything else the trainer wants to keep (e.g. a data fingerprint)
+
+JSON is plain text anyone can open, and Python writes floats with `repr`, which reads back
+as exactly the same float, so a save/load round trip changes no bit of any weight.
+
+Saving is atomic: the file is written under a temporary name in the same directory and
+then renamed over the old one with `os.replace` (one step for the file system). A crash or
+Ctrl-C during a save leaves the previous checkpoint as it was.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import random
+import tempfile
+from pathlib import Path
+
+from .data import CharTokenizer
+
+__all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint",
+           "atomic_write_text", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "micrograd-gpt-checkpoint"
+FORMAT_VERSION = 1
+_REQUIRED = ("model_config", "tokenizer", "weights", "step")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used: missing, truncated, corrupt, of another
+    format version, or not matching the model it describes. The message says which."""
+
+
+# -------------------------------------------------------------------------------------
+# Writing files atomically
+# -------------------------------------------------------------------------------------
+def atomic_write(path, write):
+    """Create or replace the file `path` all at once: `write(f)` fills a temporary file
+    (text mode, UTF-8) in the same directory, which then replaces `path` in one
+    `os.replace`. If anything fails before that, the temporary file is removed and `path`
+    is untouched."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file private (0600); give it the permissions a plain open()
+        # would have: those of the file it replaces, or the default for new files
+        os.chmod(tmp_name, _file_mode(path))
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
+        os.replace(tmp_name, path)
+    except BaseException:  # includes KeyboardInterrupt: never leave a half-written file
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def _file_mode(path):
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)  # the only way to read the umask is to set it...
+        os.umask(umask)      # ...and put it back at once
+        return 0o666 & ~umask
+
+
+def atomic_write_text(path, text):
+    """`atomic_write` for a string."""
+    return atomic_write(path, lambda f: f.write(text))
+
+
+# -------------------------------------------------------------------------------------
+# Saving
+# -------------------------------------------------------------------------------------
+def save_checkpoint(path, *, model, tokenizer, step, optimizer=None, train_config=None,
+                    rng_state=None, history=None, extra=None):
+    """Write a checkpoint of `model` (and, for resuming, the training state) to `path`,
+    atomically. `rng_state` is `random.Random.getstate()`. Returns the path."""
+    payload = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "model_config": dataclasses.asdict(model.config),
+        "tokenizer": tokenizer.to_dict(),
+        "weights": model.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "step": int(step),
+        "train_config": _jsonable(train_config),
+        "rng_state": _rng_state_to_json(rng_state),
+        "history": history if history is not None else {"train": [], "val": []},
+        "extra": extra or {},
+    }
+    # allow_nan=False: a NaN weight would make a file that is not valid JSON
+    return atomic_write(path, lambda f: json.dump(payload, f, allow_nan=False))
+
+
+def _jsonable(config):
+    if config is None:
+        return None
+    if dataclasses.is_dataclass(config):
+        return dataclasses.asdict(config)
+    return dict(config)
+
+
+def _rng_state_to_json(state):
+    # random.Random.getstate() is (version, tuple of 625 ints, gauss_next)
+    if state is None:
+        return None
+    version, internal, gauss_next = state
+    return [version, list(internal), gauss_next]
+
+
+# -------------------------------------------------------------------------------------
+# Loading
+# -------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Checkpoint:
+    """A loaded, checked checkpoint. `model` is a GPT with the saved weights; the other
+    fields are the saved training state (see the module docstring)."""
+
+    path: Path
+    model: object
+    tokenizer: CharTokenizer
+    step: int
+    optimizer_state: dict | None
+    train_config: dict | None
+    rng_state: tuple | None
+    history: dict
+    extra: dict
+
+    def restore_optimizer(self, optimizer):
+        """Load the saved optimizer state into `optimizer` (which must be the same kind,
+        built over `self.model.parameters()`)."""
+        if self.optimizer_state is None:
+            raise CheckpointError(f"{self.path}: has no optimizer state, so training "
+                                  "cannot resume from it")
+        try:
+            optimizer.load_state_dict(self.optimizer_state)
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            raise CheckpointError(f"{self.path}: optimizer state does not fit: {e}") from None
+
+    def make_rng(self):
+        """A random.Random in the saved state (None if none was saved)."""
+        if self.rng_state is None:
+            return None
+        rng = random.Random()
+        rng.setstate(self.rng_state)
+        return rng
+
+
+def load_checkpoint(path):
+    """Read and check a checkpoint; returns a `Checkpoint` whose `model` is ready to use.
+
+    Raises `CheckpointError` (a ValueError) with a clear message for a missing, truncated
+    or corrupt file, another format version, or weights that do not fit the config.
+    """
+    path = Path(path)
+    payload = _read_json(path)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a micrograd-gpt checkpoint (no "
+                              f"'format': {FORMAT!r} field)")
+    version = payload.get("version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format version {version!r}; this version "
+                              f"of micrograd-gpt reads version {FORMAT_VERSION}")
+    missing = [key for key in _REQUIRED if key not in payload]
+    if missing:
+        raise CheckpointError(f"{path}: incomplete checkpoint, missing {', '.join(missing)}")
+
+    tokenizer = _load_part(path, "tokenizer", CharTokenizer.from_dict, payload["tokenizer"])
+    model = _build_model(path, payload["model_config"], payload["weights"])
+    if tokenizer.vocab_size != model.config.vocab_size:
+        raise CheckpointError(f"{path}: the tokenizer has {tokenizer.vocab_size} tokens but "
+                              f"the model's vocab_size is {model.config.vocab_size}")
+    step = payload["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise CheckpointError(f"{path}: 'step' must be an integer >= 0, got {step!r}")
+    return Checkpoint(
+        path=path, model=model, tokenizer=tokenizer, step=step,
+        optimizer_state=payload.get("optimizer"), train_config=payload.get("train_config"),
+        rng_state=_load_part(path, "rng_state", _rng_state_from_json, payload.get("rng_state")),
+        history=_load_part(path, "history", _check_history,
+                           payload.get("history") or {"train": [], "val": []}),
+        extra=payload.get("extra") or {},
+    )
+
+
+def _read_json(path):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint file") from None
+    except IsADirectoryError:
+        raise CheckpointError(f"{path}: is a directory, not a checkpoint file") from None
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{path}: not a text file, so not a checkpoint") from None
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot be read ({e.strerror})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        hint = " (the file looks truncated)" if e.pos >= len(text.rstrip()) else ""
+        raise CheckpointError(f"{path}: corrupt checkpoint, invalid JSON at line {e.lineno} "
+                              f"column {e.colno}{hint}") from None
+    except RecursionError:
+        raise CheckpointError(f"{path}: corrupt checkpoint (nested too deeply)") from None
+
+
+def _reject_constant(name):
+    # json accepts NaN / Infinity by default; a checkpoint never contains them
+    raise CheckpointError(f"checkpoint contains {name}, which no weight may be")
+
+
+def _load_part(path, what, load, value):
+    """`load(value)`, turning any failure into a CheckpointError that names the part."""
+    try:
+        return load(value)
+    except CheckpointError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+        raise CheckpointError(f"{path}: bad {what}: {e}") from None
+
+
+def _build_model(path, config_dict, weights):
+    from .gpt import GPT, GPTConfig  # imported here: checkpoint files need no model to write
+
+    config = _load_part(path, "model_config", lambda d: GPTConfig(**d), config_dict)
+    model = GPT(config)
+    _load_part(path, "weights", model.load_state_dict, weights)
+    return model
+
+
+def _rng_state_from_json(value):
+    if value is None:
+        return None
+    version, internal, gauss_next = value
+    state = (version, tuple(internal), gauss_next)
+    random.Random().setstate(state)  # raises on a malformed state
+    return state
+
+
+def _check_history(history):
+    if not isinstance(history, dict):
+        raise ValueError("expected a dict with 'train' and 'val' lists")
+    for key in ("train", "val"):
+        for entry in history.get(key, []):
+            step, loss = entry
+            if not isinstance(step, int) or not isinstance(loss, float) or math.isnan(loss):
+                raise ValueError(f"{key} entries must be [step, loss], got {entry!r}")
+    history.setdefault("train", [])
+    history.setdefault("val", [])
+    return history

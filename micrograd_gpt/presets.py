@@ -1,0 +1,41 @@
+"""Named training set-ups: a model size and the training settings that suit it.
+
+`micrograd-gpt train --preset NAME` starts from one of these; every option given on the
+command line then overrides the preset's value. Each preset is two dicts: `model` (GPTConfig
+fields except vocab_size, which comes from the data) and `train` (TrainConfig fields).
+Times are for the embedded `names` data on one core of an ordinary laptop-class CPU.
+"""
+from __future__ import annotations
+
+__all__ = ["PRESETS", "DEFAULT_PRESET"]
+
+PRESETS = {
+    # The default: the seed's architecture (LayerNorm, GELU, tied unembedding) at its
+    # smallest useful size. About a minute; the samples already look like names.
+    "tiny": {
+        "model": dict(d_model=16, num_heads=2, num_layers=1, max_seq_len=16),
+        "train": dict(steps=500, batch_size=8, lr=0.01, lr_schedule="linear",
+                      warmup_steps=20, optimizer="adam", betas=(0.9, 0.99), grad_clip=1.0,
+                      eval_interval=100),
+    },
+    # karpathy's microgpt.py exactly: d=16, 4 heads, 1 layer, context 16, RMSNorm, ReLU,
+    # separate lm_head, weights N(0, 0.08²); Adam(lr 0.01, betas 0.85/0.99, eps 1e-8),
+    # learning rate decaying linearly to 0, one document per step, 1000 steps, no clipping.
+    "microgpt": {
+        "model": dict(d_model=16, num_heads=4, num_layers=1, max_seq_len=16, norm="rmsnorm",
+                      activation="relu", tie_weights=False, init_std=0.08),
+        "train": dict(steps=1000, batch_size=1, lr=0.01, lr_schedule="linear",
+                      warmup_steps=0, optimizer="adam", betas=(0.85, 0.99), eps=1e-8,
+                      grad_clip=None, eval_interval=200),
+    },
+    # Bigger and slower (tens of minutes): two layers of width 32, a longer context (also
+    # good for `--data text`), AdamW with a cosine schedule.
+    "small": {
+        "model": dict(d_model=32, num_heads=4, num_layers=2, max_seq_len=32),
+        "train": dict(steps=2000, batch_size=8, lr=0.005, lr_schedule="cosine",
+                      warmup_steps=100, optimizer="adamw", betas=(0.9, 0.99),
+                      weight_decay=0.01, grad_clip=1.0, eval_interval=250),
+    },
+}
+
+DEFAULT_PRESET = "tiny"
