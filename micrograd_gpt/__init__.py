@@ -18,6 +18,12 @@ from .gpt import GPTConfig, GPT, Block, count_parameters, sample_token  # noqa: 
 # --- book (seed functional API) exports ---
 from .book import make_gpt_params, gpt_forward, softmax, generate, demo  # noqa: F401
 # --- data / optim / train / checkpoint exports ---
+from .data import CharTokenizer, load_dataset  # noqa: F401
+from .optim import SGD, Adam, AdamW, clip_grad_norm  # noqa: F401
+# the training function stays `micrograd_gpt.train.train`: exporting it here would hide
+# the `micrograd_gpt.train` module behind a function of the same name
+from .train import TrainConfig, TrainResult  # noqa: F401
+from .checkpoint import save_checkpoint, load_checkpoint, CheckpointError  # noqa: F401
 # --- viz / trace exports ---
 from .viz import draw_dot, render_graph, module_summary, GraphvizNotInstalled  # noqa: F401
 from .trace import trace, format_trace, print_trace, save_trace_html  # noqa: F401

@@ -22,6 +22,9 @@ def build_parser():
     _add_demo(sub)
     _add_graph(sub)
     _add_trace(sub)
+    _add_train(sub)
+    _add_sample(sub)
+    _add_plot(sub)
     return parser
 
 
@@ -76,6 +79,105 @@ def _add_trace(sub):
     p.add_argument("--max-rows", type=int, default=None,
                    help="show at most this many rows of each table")
     p.set_defaults(handler="micrograd_gpt.trace:main_trace")
+
+
+def _count(minimum):
+    """An argparse type: an integer >= minimum (a bad value is a usage error, exit 2)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _positive_float(text, upper=None):
+    """An argparse type: a finite number > 0 (and <= upper when given)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf") or (upper is not None and value > upper):
+        allowed = f"in (0, {upper:g}]" if upper is not None else "a finite number > 0"
+        raise argparse.ArgumentTypeError(f"must be {allowed}, got {text}")
+    return value
+
+
+def _probability(text):
+    return _positive_float(text, upper=1.0)
+
+
+def _add_train(sub):
+    p = sub.add_parser(
+        "train", help="train a small GPT on names (default) or any text file",
+        description="Train a GPT on characters. With no options: the `tiny` preset on the "
+                    "embedded names (about a minute), then the final losses and 10 sampled "
+                    "names. Options override the preset. A checkpoint is written every "
+                    "eval interval and at the end; --resume continues a run exactly.",
+        epilog="examples: micrograd-gpt train | micrograd-gpt train --preset microgpt | "
+               "micrograd-gpt train --data text --preset small | "
+               "micrograd-gpt train --data my_lines.txt --steps 2000")
+    p.add_argument("--data", default=None, metavar="names|text|PATH",
+                   help="'names' (embedded first names, default), 'text' (Shakespeare's "
+                        "sonnets) or a UTF-8 text file with one document per line")
+    p.add_argument("--text", action="store_true",
+                   help="treat the data as one continuous text cut into context-sized pieces")
+    p.add_argument("--preset", default=None, choices=["tiny", "microgpt", "small"],
+                   help="model size and training settings (default tiny)")
+    p.add_argument("--steps", type=_count(1), default=None, help="training steps in total")
+    p.add_argument("--batch-size", type=_count(1), default=None, help="documents per step")
+    p.add_argument("--lr", type=_positive_float, default=None, help="peak learning rate")
+    p.add_argument("--eval-interval", type=_count(0), default=None,
+                   help="validation loss and checkpoint every N steps (0: at the end only)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument("--out", default=None, metavar="PATH",
+                   help="checkpoint file (default out/<data>_<preset>.json; with --resume, "
+                        "the resumed file)")
+    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
+                   help="continue the run saved in CHECKPOINT (to --steps in total)")
+    p.add_argument("--samples", type=_count(0), default=10,
+                   help="texts to sample at the end (default 10)")
+    p.add_argument("--temperature", type=_positive_float, default=0.8,
+                   help="sampling temperature for those samples (default 0.8)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(handler="micrograd_gpt.train:main_train")
+
+
+def _add_sample(sub):
+    p = sub.add_parser(
+        "sample", help="generate text from a trained checkpoint",
+        description="Generate texts from a checkpoint. Each starts after BOS (and the "
+                    "--prompt); for documents (e.g. names) it ends where the model emits BOS.",
+        epilog="example: micrograd-gpt sample --checkpoint out/names_tiny.json --num 10 "
+               "--temperature 0.8 --top-k 10 --prompt ma --seed 1")
+    p.add_argument("--checkpoint", required=True, metavar="PATH", help="a file from `train`")
+    p.add_argument("--num", type=_count(1), default=10, help="how many texts (default 10)")
+    p.add_argument("--temperature", type=_positive_float, default=0.8,
+                   help="below 1: safer, above 1: wilder (default 0.8)")
+    p.add_argument("--top-k", type=_count(1), default=None,
+                   help="sample only among the k most likely tokens")
+    p.add_argument("--top-p", type=_probability, default=None,
+                   help="sample only among the most likely tokens covering probability p")
+    p.add_argument("--prompt", default="", help="characters every text starts with")
+    p.add_argument("--max-new-tokens", type=_count(1), default=None,
+                   help="length cap (default: the context length; 4x for text)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for sampling (default 0)")
+    p.set_defaults(handler="micrograd_gpt.train:main_sample")
+
+
+def _add_plot(sub):
+    p = sub.add_parser(
+        "plot", help="draw a checkpoint's loss curves as an SVG picture",
+        description="Write the training and validation loss of a run (kept in its "
+                    "checkpoint) as an SVG line chart.",
+        epilog="example: micrograd-gpt plot --checkpoint out/names_tiny.json -o loss.svg")
+    p.add_argument("--checkpoint", required=True, metavar="PATH", help="a file from `train`")
+    p.add_argument("-o", "--output", default=None, metavar="PATH",
+                   help="the SVG file (default: the checkpoint's name with .svg)")
+    p.set_defaults(handler="micrograd_gpt.loss_plot:main_plot")
 
 
 def main(argv=None):
