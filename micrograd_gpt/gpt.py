@@ -235,6 +235,8 @@ class GPT(Module):
             rng = random.Random(0)
         sequence = list(prompt)
         new_tokens = []
+        if max_new_tokens == 0:
+            return new_tokens
         with no_grad(), F.fused_ops(self.config.fused):
             cache, logits = self._prefill(sequence[-T:])
             while len(new_tokens) < max_new_tokens:
