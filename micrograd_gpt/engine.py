@@ -111,9 +111,12 @@ class Value:
         if x == 0.0 and p < 1 and p != 0:
             raise ValueError(
                 f"0 ** {p:g}: the derivative {p:g}·0**{p - 1:g} is infinite (the base is 0)")
-        out = _finite(x ** p, "**", x)
-        # d(x^p)/dx = p * x^(p-1)
-        local = p * x ** (p - 1) if p != 0 else 0.0
+        try:
+            out = x ** p
+            # d(x^p)/dx = p * x^(p-1)
+            local = p * x ** (p - 1) if p != 0 else 0.0
+        except OverflowError:
+            raise ValueError(f"{x:g} ** {p:g} (or its derivative) overflows a float") from None
         return Value(out, (self,), (local,), f"**{p:g}")
 
     def _pow_value(self, exponent):
@@ -122,9 +125,13 @@ class Value:
             raise ValueError(
                 f"{a:g} ** Value: with a Value exponent the base must be positive, because "
                 f"d(a^b)/db = a^b · ln(a) needs ln(a); got base {a:g}")
-        out = _finite(a ** b, "**", a)
-        # d(a^b)/da = b * a^(b-1),  d(a^b)/db = a^b * ln(a)
-        return Value(out, (self, exponent), (b * a ** (b - 1), out * math.log(a)), "**")
+        try:
+            out = a ** b
+            # d(a^b)/da = b * a^(b-1),  d(a^b)/db = a^b * ln(a)
+            locals_ = (b * a ** (b - 1), out * math.log(a))
+        except OverflowError:
+            raise ValueError(f"{a:g} ** {b:g} (or its derivative) overflows a float") from None
+        return Value(out, (self, exponent), locals_, "**")
 
     def exp(self):
         x = self.data
@@ -201,8 +208,9 @@ class Value:
         a, b = self.data, other.data
         if b == 0.0:
             raise ValueError(f"division by zero: {a:g} / 0")
-        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-        return Value(_finite(a / b, "/", a), (self, other), (1.0 / b, -a / (b * b)), "/")
+        out = a / b
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b² (written -(a/b)/b so a tiny b cannot underflow b²)
+        return Value(out, (self, other), (1.0 / b, -out / b), "/")
 
     # ---- the reflected forms, so plain numbers work on either side ------------------------
 
@@ -340,12 +348,6 @@ def _as_value(x, op):
 
 def _data_of(x):
     return x.data if isinstance(x, Value) else x
-
-
-def _finite(result, op, x):
-    if result - result != 0.0:
-        raise ValueError(f"{op} with input {x:g} gives {result!r}: the result overflows a float")
-    return result
 
 
 # ---------------------------------------------------------------------------------------

@@ -84,7 +84,15 @@ def dot(a, b):
         raise ValueError("dot: got two empty lists")
     if not _fused:
         return sum_values([x * y for x, y in zip(a, b)])
-    return _fused_dot(a, b, [_data(v) for v in a], [_data(v) for v in b])
+    ad, bd = [_data(v) for v in a], [_data(v) for v in b]
+    # children: the Values among a, then among b; toward a_i the derivative is b_i, and back
+    children, locals_ = [], []
+    for values, other_numbers in ((a, bd), (b, ad)):
+        for v, other in zip(values, other_numbers):
+            if isinstance(v, Value):
+                children.append(v)
+                locals_.append(other)
+    return Value(sum(map(mul, ad, bd)), tuple(children), tuple(locals_), "dot")
 
 
 def linear(x, weight, bias=None):
@@ -93,31 +101,39 @@ def linear(x, weight, bias=None):
     x: list of n Values; weight: m rows of n Values; bias: m Values or None.
     Returns m Values. Fused: one dot node per output.
     """
+    _check_linear_shapes(x, weight, bias)
     if not _fused:
         out = [dot(row, x) for row in weight]
+    elif not engine.is_grad_enabled():  # inference: just the numbers, no graph at all
+        xd = [v.data for v in x]
+        out = [Value(sum(map(mul, [w.data for w in row], xd))) for row in weight]
     else:
         xd = [v.data for v in x]  # read the inputs once, reuse them for every row
-        if not engine.is_grad_enabled():  # inference: just the numbers, no graph at all
-            out = [Value(sum(map(mul, [w.data for w in row], xd))) for row in weight]
-        else:
-            out = [_fused_dot(row, x, [w.data for w in row], xd) for row in weight]
+        x = tuple(x)
+        out = [_row_dot(row, x, xd) for row in weight]
     if bias is not None:
         out = [y + b for y, b in zip(out, bias)]
     return out
 
 
-def _fused_dot(a, b, ad, bd):
-    """One node for Σ a_i·b_i, given the lists and their numbers ad, bd."""
-    data = sum(map(mul, ad, bd))
-    # children: every a_i then every b_i; local derivative toward a_i is b_i, toward b_i is a_i
-    children, locals_ = [], []
-    if isinstance(a[0], Value):
-        children += a
-        locals_ += bd
-    if isinstance(b[0], Value):
-        children += b
-        locals_ += ad
-    return Value(data, tuple(children), tuple(locals_), "dot")
+def _row_dot(row, x, xd):
+    """One fused node for Σ_j W_j·x_j, where row and x are all Values.
+
+    Children are the row's weights then the inputs; the local derivative toward W_j is
+    x_j and toward x_j is W_j."""
+    wd = [w.data for w in row]
+    return Value(sum(map(mul, wd, xd)), (*row, *x), (*xd, *wd), "dot")
+
+
+def _check_linear_shapes(x, weight, bias):
+    n = len(x)
+    if n == 0:
+        raise ValueError("linear: x is empty; it needs at least one input")
+    for i, row in enumerate(weight):
+        if len(row) != n:
+            raise ValueError(f"linear: weight row {i} has {len(row)} entries but x has {n}")
+    if bias is not None and len(bias) != len(weight):
+        raise ValueError(f"linear: bias has {len(bias)} entries but weight has {len(weight)} rows")
 
 
 def softmax(logits):

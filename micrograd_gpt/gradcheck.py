@@ -14,6 +14,7 @@ True
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .engine import Value
@@ -83,6 +84,12 @@ def gradcheck(func, inputs, h=1e-6, tol=1e-6):
         minus[i] -= h
         numeric.append((f_at(plus) - f_at(minus)) / (2 * h))
 
-    errors = [abs(a - n) / max(1.0, abs(n)) for a, n in zip(analytic, numeric)]
+    errors = [_error(a, n) for a, n in zip(analytic, numeric)]
     worst = max(errors)
     return GradcheckResult(xs, analytic, numeric, errors, worst, tol, worst <= tol)
+
+
+def _error(analytic, numeric):
+    """|a - n| / max(1, |n|); a nan or infinite gradient counts as an infinite error."""
+    e = abs(analytic - numeric) / max(1.0, abs(numeric))
+    return e if e == e else math.inf  # nan != nan
