@@ -106,7 +106,7 @@ def test_missing_and_unused_variables_are_named():
 def test_math_errors_are_value_errors():
     with pytest.raises(ValueError, match="log"):
         build_expression("log(a)", {"a": -1})
-    with pytest.raises(ValueError, match="too large"):
+    with pytest.raises(ValueError, match="too large|overflows"):
         build_expression("a ** b", {"a": 9, "b": 1e9})
     with pytest.raises(ValueError, match="division by zero"):
         build_expression("1 / a", {"a": 0})
