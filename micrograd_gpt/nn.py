@@ -174,7 +174,10 @@ class Module:
         children = self.named_children()
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        # as PyTorch prints it: the module's own settings, then one line per child
+        lines = [f"{type(self).__name__}("]
+        if self.extra_repr():
+            lines.append(f"  {self.extra_repr()}")
         for name, child in children:
             child_text = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {child_text}")
@@ -210,15 +213,13 @@ class ModuleList(Module):
     def __iter__(self):
         return iter(self._items)
 
-    def extra_repr(self):
-        return f"{len(self._items)} modules" if not self._items else ""
-
     def __repr__(self):
         if not self._items:
             return "ModuleList()"
         # the blocks of a GPT are alike: show the first one and say how many there are
         first = repr(self._items[0]).replace("\n", "\n  ")
-        more = f"\n  ... {len(self._items) - 1} more" if len(self._items) > 1 else ""
+        rest = len(self._items) - 1
+        more = f"\n  ... and {rest} more like (0)" if rest else ""
         return f"ModuleList(\n  (0): {first}{more}\n)"
 
 
