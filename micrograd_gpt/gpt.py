@@ -179,8 +179,8 @@ class GPT(Module):
         position = len(cache[0])
         if position >= self.config.max_seq_len:
             raise ValueError(
-                f"tokens: at most max_seq_len={self.config.max_seq_len} positions fit; the "
-                f"cache is full (crop the context, as generate() does)")
+                f"cache: it already holds max_seq_len={self.config.max_seq_len} positions; "
+                f"start a new cache from a cropped context (as generate() does)")
         # token and position embeddings: two rows [d], added
         x = [t + p for t, p in zip(self.wte(token), self.wpe(position))]
         for block, layer_cache in zip(self.blocks, cache):
