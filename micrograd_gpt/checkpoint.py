@@ -218,7 +218,8 @@ def _read_json(path):
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
-        hint = " (the file looks truncated)" if e.pos >= len(text.rstrip()) else ""
+        # a whole checkpoint is one JSON object, so it ends with "}"
+        hint = "" if text.rstrip().endswith("}") else " (the file looks truncated)"
         raise CheckpointError(f"{path}: corrupt checkpoint, invalid JSON at line {e.lineno} "
                               f"column {e.colno}{hint}") from None
     except RecursionError:

@@ -132,6 +132,8 @@ def _add_train(sub):
     p.add_argument("--lr", type=_positive_float, default=None, help="peak learning rate")
     p.add_argument("--eval-interval", type=_count(0), default=None,
                    help="validation loss and checkpoint every N steps (0: at the end only)")
+    p.add_argument("--eval-docs", type=_count(1), default=None,
+                   help="documents each loss evaluation uses (default 200; fewer is faster)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--out", default=None, metavar="PATH",
                    help="checkpoint file (default out/<data>_<preset>.json; with --resume, "

@@ -82,7 +82,7 @@ class TrainConfig:
     weight_decay: float = 0.0      # L2 (sgd, adam) or decoupled (adamw) weight decay
     momentum: float = 0.0          # SGD only
     grad_clip: float | None = 1.0  # clip the gradient's length to this (None: never)
-    eval_interval: int = 100       # validation loss (and checkpoint) every this many steps; 0: end only
+    eval_interval: int = 100       # validation loss (and checkpoint) every N steps; 0: at the end
     eval_docs: int = 200           # evaluate on at most this many documents (a fixed subset)
     checkpoint_interval: int | None = None  # None: same as eval_interval; 0: only at the end
     seed: int = 0                  # one number fixes the init, the split and the batches
@@ -569,7 +569,8 @@ def _config_from_args(args):
     """A TrainConfig from the parsed `train` options (preset first, then the options)."""
     overrides = {}
     for option, name in (("steps", "steps"), ("batch_size", "batch_size"), ("lr", "lr"),
-                         ("eval_interval", "eval_interval"), ("seed", "seed"),
+                         ("eval_interval", "eval_interval"), ("eval_docs", "eval_docs"),
+                         ("seed", "seed"),
                          ("data", "data")):
         value = getattr(args, option)
         if value is not None:
@@ -585,11 +586,11 @@ def _resume_config_from_args(args):
              if getattr(args, o) is not None] + (["--text"] if args.text else [])
     if fixed:
         raise ValueError(f"{', '.join(fixed)} cannot be given with --resume: the run "
-                         "continues with the checkpoint's settings (only --steps and "
-                         "--eval-interval may change)")
+                         "continues with the checkpoint's settings (only --steps, "
+                         "--eval-interval and --eval-docs may change)")
     checkpoint = load_checkpoint(args.resume)
     config = _resumed_config(checkpoint, None)
-    changes = {name: getattr(args, name) for name in ("steps", "eval_interval")
+    changes = {name: getattr(args, name) for name in ("steps", "eval_interval", "eval_docs")
                if getattr(args, name) is not None}
     return dataclasses.replace(config, **changes)
 
