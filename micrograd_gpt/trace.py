@@ -282,8 +282,14 @@ def trace_html(root, title=None, names=None, max_nodes=200):
     (with `data-name` and `data-value` attributes), `step-counter`, `explain`.
     Without Graphviz the page has the table and the steps but no drawing.
     """
-    t = trace(root, names=names)
     order = topological_order(root)
+    if max_nodes is not None and len(order) > max_nodes:
+        raise ValueError(
+            f"the graph has {len(order):,} nodes, more than max_nodes={max_nodes}: a page "
+            f"that steps through every update is for small graphs. Trace a smaller "
+            f"expression, print the table with format_trace(trace(root), max_rows=...), or "
+            f"pass a larger max_nodes=.")
+    t = trace(root, names=names)
     dot = draw_dot(root, edge_labels=True, max_nodes=max_nodes, names=names,
                    grads={v: 0.0 for v in order})
     try:

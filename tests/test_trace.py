@@ -159,6 +159,14 @@ def test_html_page_is_self_contained_and_carries_the_steps():
     assert data["steps"][-1]["child_grad_after"] == t.grads[data["steps"][-1]["child_key"]]
 
 
+def test_html_page_refuses_big_graphs():
+    xs = [Value(float(i)) for i in range(30)]
+    with F.fused_ops(False):
+        total = F.sum_values(xs)
+    with pytest.raises(ValueError, match="max_nodes=20"):
+        trace_html(total, max_nodes=20)
+
+
 def test_html_page_escapes_labels():
     x = Value(1.0, label="</script><b>x")
     page = trace_html(x * 2)
