@@ -4,6 +4,7 @@ import math
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,8 @@ SMALL = GPTConfig(vocab_size=11, d_model=8, num_heads=2, num_layers=1, max_seq_l
 @pytest.fixture(scope="module")
 def demo_result():
     return demo()
+
+ROOT = Path(__file__).resolve().parents[1]  # so the subprocess imports this checkout
 
 
 def test_demo_returns_the_books_keys(demo_result):
@@ -94,6 +97,6 @@ def test_demo_command_prints_every_key(capsys):
 
 def test_python_dash_m_demo_runs():
     result = subprocess.run([sys.executable, "-m", "micrograd_gpt", "demo", "--seed", "3"],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "full_sequence:" in result.stdout and "[1, 2, 3," in result.stdout

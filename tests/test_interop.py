@@ -2,17 +2,20 @@
 travel both ways, and `import micrograd_gpt` never imports torch."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from test_gpt import CONFIGS, IDS, grads_by_name, make_model, max_difference, random_tokens
+
+ROOT = Path(__file__).resolve().parents[1]  # so the subprocess imports this checkout
 
 
 def test_importing_the_package_does_not_import_torch():
     code = ("import sys, micrograd_gpt, micrograd_gpt.interop, micrograd_gpt.book; "
             "print('torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+                            check=True, cwd=ROOT)
     assert result.stdout.strip() == "False"
 
 
