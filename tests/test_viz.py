@@ -250,8 +250,9 @@ def test_cli_without_dot_prints_one_message_and_no_traceback(tmp_path):
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     out = tmp_path / "graph.svg"
+    no_fallback = "import micrograd_gpt.viz as v\nv.find_fallback_renderer = lambda: None\n"
     done = run_cli(["graph", "tanh(a*b + c)", "--values", "a=2,b=-3,c=10", "-o", str(out)],
-                   empty, "import micrograd_gpt.viz as v\nv.find_fallback_renderer = lambda: None\n")
+                   empty, no_fallback)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "apt-get install graphviz" in done.stderr
