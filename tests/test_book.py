@@ -14,13 +14,12 @@ from micrograd_gpt import (GPT, GPTConfig, count_parameters, demo, generate, gpt
 from micrograd_gpt.cli import main
 
 SMALL = GPTConfig(vocab_size=11, d_model=8, num_heads=2, num_layers=1, max_seq_len=6)
+ROOT = Path(__file__).resolve().parents[1]  # so the subprocess imports this checkout
 
 
 @pytest.fixture(scope="module")
 def demo_result():
     return demo()
-
-ROOT = Path(__file__).resolve().parents[1]  # so the subprocess imports this checkout
 
 
 def test_demo_returns_the_books_keys(demo_result):
