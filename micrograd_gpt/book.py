@@ -108,6 +108,7 @@ def main_demo(args):
 
 def _check_params(params, config):
     if not isinstance(params, GPT):
-        raise ValueError(f"params must be the GPT from make_gpt_params, got {type(params).__name__}")
+        raise ValueError(
+            f"params must be the GPT from make_gpt_params, got {type(params).__name__}")
     if config != params.config:
         raise ValueError(f"config {config} does not match the model's config {params.config}")
