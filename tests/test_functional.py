@@ -239,6 +239,21 @@ def test_dot_of_lists_mixing_values_and_numbers(a, b, fused):
                 assert x.grad == other
 
 
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "plain"])
+def test_the_same_values_on_both_sides(fused):
+    """dot(x, x) = Σ x_i², so d/dx_i = 2·x_i; linear with x as its own weight row too."""
+    x = to_values([0.5, -1.5, 2.0])
+    with F.fused_ops(fused):
+        out = F.dot(x, x)
+    out.backward()
+    assert [v.grad for v in x] == [2 * v.data for v in x]
+    y = to_values([0.25, -3.0])
+    with F.fused_ops(fused):
+        (z,) = F.linear(y, [y])
+    z.backward()
+    assert [v.grad for v in y] == [2 * v.data for v in y]
+
+
 # ---- bad arguments ---------------------------------------------------------------------
 
 def _v(n):

@@ -22,7 +22,11 @@ from hypothesis import strategies as st
 
 from micrograd_gpt.engine import Value
 
-torch = pytest.importorskip("torch", reason="the property compares with PyTorch")
+try:
+    import torch
+except ImportError:  # the PyTorch comparison is skipped; the other property still runs
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="comparison with PyTorch needs torch")
 
 LIMIT = 100.0            # no intermediate result exceeds this in absolute value
 INPUT_RANGE = 2.0
@@ -128,6 +132,7 @@ def close(got, want):
     return abs(got - want) <= 1e-9 * max(1.0, abs(want))
 
 
+@needs_torch
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_random_expressions_match_torch(program):
