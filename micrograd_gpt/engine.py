@@ -262,19 +262,22 @@ class Value:
         `grad` is d(final output)/d(self); the default 1.0 means "self is the output".
         Interior nodes start from zero; leaves accumulate (see the module docstring).
         """
-        order = topological_order(self)
+        # Only interior nodes pass gradients on; leaves (parameters, inputs, constants) just
+        # receive them. So the walk needs the interior nodes alone, in topological order.
+        if not self._prev:  # a leaf on its own: d self/d self = 1, accumulated like any leaf
+            self.grad += float(grad)
+            return
+        order = _interior_nodes_in_order(self)
         for node in order:
-            if node._prev:
-                node.grad = 0.0
-        self.grad += float(grad)
-        # Walk from the output back to the inputs: every node is finished (all its
-        # parents have added their share) before it passes its gradient on.
+            node.grad = 0.0
+        self.grad = float(grad)
+        # From the output back to the inputs: each node is finished (every parent has added
+        # its share) before it passes its gradient on to its children.
         for node in reversed(order):
             g = node.grad
-            if g == 0.0:
-                continue  # nothing to pass on (saves time below relu's and unused paths)
-            for child, local in zip(node._prev, node._local_grads):
-                child.grad += local * g
+            if g:  # a zero gradient has nothing to pass on (below a relu, an unused path)
+                for child, local in zip(node._prev, node._local_grads):
+                    child.grad += local * g
 
     def zero_grad(self):
         """Set the gradient of this Value and of everything below it to 0."""
@@ -294,6 +297,21 @@ def topological_order(root):
         node = stack.pop()
         for child in node._prev:
             if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return sorted(seen, key=_creation_number)
+
+
+def _interior_nodes_in_order(root):
+    """Like topological_order, but only the nodes that have children (and root).
+
+    Backward spends its time on edges: skipping the leaves here saves a set lookup for
+    every edge into a parameter, which is half the edges of a Linear layer."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        for child in stack.pop()._prev:
+            if child._prev and child not in seen:
                 seen.add(child)
                 stack.append(child)
     return sorted(seen, key=_creation_number)
