@@ -42,9 +42,9 @@ import graphviz
 
 from .engine import Value, topological_order
 
-__all__ = ["draw_dot", "render_graph", "pipe_graph", "module_summary", "ModuleSummary",
-           "node_names", "format_number", "GraphvizNotInstalled", "renderer_available",
-           "INSTALL_HELP"]
+__all__ = ["draw_dot", "draw_modules", "render_graph", "pipe_graph", "module_summary",
+           "ModuleSummary", "node_names", "format_number", "GraphvizNotInstalled",
+           "renderer_available", "INSTALL_HELP"]
 
 INSTALL_HELP = """\
 Graphviz's `dot` program is not installed, so the graph could not be drawn.
@@ -187,7 +187,7 @@ def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=Fals
     if not isinstance(root, Value):
         raise ValueError(f"root must be a Value, got {type(root).__name__}")
     if collapse:
-        return _draw_modules(module_summary(root, depth=depth), rankdir, title)
+        return draw_modules(module_summary(root, depth=depth), rankdir, title)
     order = topological_order(root)
     if max_nodes is not None and len(order) > max_nodes:
         raise ValueError(
@@ -260,15 +260,16 @@ def _module_of(order, depth=None):
     Parameters and inputs are made outside any module's forward, so their `_scope` is
     usually "". A leaf like that is put in the module that uses it, when only one does
     (a weight of blocks.0.attn.wq belongs to that module); shared leaves stay outside."""
+    unscoped_leaves = {v for v in order if not v._prev and not v._scope}
     users = defaultdict(set)
     for v in order:
-        for child in v._prev:
-            if not child._prev and not child._scope:
+        if not unscoped_leaves.isdisjoint(v._prev):  # (a fast test, run in C)
+            for child in unscoped_leaves.intersection(v._prev):
                 users[child].add(v._scope)
     module = {}
     for v in order:
         scope = v._scope
-        if not scope and v in users and len(users[v]) == 1:
+        if not scope and len(users.get(v, ())) == 1:
             scope = next(iter(users[v]))
         module[v] = _truncate_scope(scope, depth)
     return module
@@ -346,13 +347,15 @@ def module_summary(root, *, depth=None):
     module = _split_unscoped(order, _module_of(order, depth))
     ops = defaultdict(Counter)
     edges = Counter()
+    module_of = module.__getitem__
     for v in order:
         here = module[v]
         ops[here][v._op or "leaf"] += 1
-        for child in v._prev:
-            there = module[child]
-            if there != here:
-                edges[(there, here)] += 1
+        if v._prev:
+            # count the inputs by module in one go: a dot node has dozens of them
+            for there, n in Counter(map(module_of, v._prev)).items():
+                if there != here:
+                    edges[(there, here)] += n
     return ModuleSummary(nodes=len(order), ops=dict(ops), edges=dict(edges),
                          root_module=module[root])
 
@@ -370,16 +373,20 @@ def _split_unscoped(order, module):
     all is one NO_MODULE box."""
     if not any(module.values()):
         return {v: NO_MODULE for v in order}
-    in_module = {v: bool(m) for v, m in module.items()}
-    after_a_module = {}
-    for v in order:  # children first, so theirs are known
-        after_a_module[v] = any(in_module[c] or after_a_module[c] for c in v._prev)
-        if not in_module[v]:
-            module[v] = OUTPUTS if after_a_module[v] else INPUTS
+    unscoped = [v for v in order if not module[v]]  # in topological order
+    after_a_module = set()  # unscoped nodes that depend on some module's output
+    for v in unscoped:  # children first, so theirs are known
+        if any(module[c] or c in after_a_module for c in v._prev):
+            after_a_module.add(v)
+    for v in unscoped:
+        module[v] = OUTPUTS if v in after_a_module else INPUTS
     return module
 
 
-def _draw_modules(summary, rankdir, title):
+def draw_modules(summary, rankdir="LR", title=None):
+    """Draw a `ModuleSummary` (what `draw_dot(root, collapse=True)` draws): one box per
+    module with its node count and op mix, frames for modules inside modules, and arrows
+    labelled with how many edges run between two modules (thicker for more)."""
     dot = _new_graph(rankdir, title)
     present = set(summary.ops)
     keys = {scope: f"m{i}" for i, scope in enumerate(sorted(present))}
@@ -567,8 +574,7 @@ def main_graph(args):
             title = (f"One training step of a GPT (preset {args.preset}, {len(batch)} names): "
                      f"{summary.nodes:,} nodes in {len(summary.ops)} module boxes. Arrows: "
                      f"how many edges go from one module to the next.")
-            dot = draw_dot(loss, collapse=True, depth=args.depth, rankdir=args.rankdir,
-                           title=title)
+            dot = draw_modules(summary, rankdir=args.rankdir, title=title)
             path = render_graph(dot, args.output)
             took = time.perf_counter() - started
             print(f"wrote {path}: {summary.nodes:,} nodes of one training step summarised "
