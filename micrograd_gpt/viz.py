@@ -437,9 +437,11 @@ def pipe_graph(dot, fmt="svg"):
     if fmt not in FORMATS.values():
         raise ValueError(f"fmt must be one of {', '.join(FORMATS.values())}, got {fmt!r}")
     try:
-        return dot.pipe(format=fmt)
+        return dot.pipe(format=fmt, quiet=True)  # quiet: its messages go in our error
     except graphviz.ExecutableNotFound:
         pass
+    except graphviz.CalledProcessError as e:  # dot ran but failed: say what it said
+        raise RuntimeError(f"Graphviz's dot failed: {_text(e.stderr)}") from None
     fallback = find_fallback_renderer()
     if fallback is None:
         raise GraphvizNotInstalled(INSTALL_HELP)
@@ -451,8 +453,15 @@ def pipe_graph(dot, fmt="svg"):
     done = subprocess.run([fallback, f"-T{fmt}"], input=dot.source.encode("utf-8"),
                           capture_output=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"graphviz-pure failed: {done.stderr.decode(errors='replace')}")
+        raise RuntimeError(f"graphviz-pure failed: {_text(done.stderr)}")
     return done.stdout
+
+
+def _text(output):
+    """A program's stderr (bytes or str) as one trimmed string."""
+    if isinstance(output, bytes):
+        output = output.decode("utf-8", errors="replace")
+    return (output or "").strip() or "(no message)"
 
 
 def render_graph(dot, path):
@@ -596,6 +605,9 @@ def main_graph(args):
         return 0
     except GraphvizNotInstalled as e:
         print(e, file=sys.stderr)
+        return 1
+    except RuntimeError as e:  # the renderer ran and failed
+        print(f"error: {e}", file=sys.stderr)
         return 1
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -337,3 +337,11 @@ def test_cli_gpt_graph(tmp_path, capsys, gpt_step):
     said = capsys.readouterr().out
     assert re.search(r"[\d,]+ nodes of one training step summarised in \d+ module boxes", said)
     assert "blocks.0.attn" in out.read_text()
+
+
+@needs_dot
+def test_a_failing_dot_is_one_error_with_its_message():
+    broken = graphviz.Digraph()
+    broken.body.append("this is { not dot\n")
+    with pytest.raises(RuntimeError, match="dot failed: .*syntax error"):
+        viz.pipe_graph(broken, "svg")
