@@ -102,14 +102,16 @@ class Module:
     # ---- parameters -----------------------------------------------------------------------
 
     def named_parameters(self):
-        """(dotted name, Value) for every parameter scalar, in the order of `parameters()`.
+        """(name, Value) for every parameter scalar, in the order of `parameters()`.
 
-        A matrix contributes one entry per element, each with the matrix's name, so
-        `[p for _, p in model.named_parameters()] == model.parameters()` and a name such as
-        `blocks.0.attn.wq.weight` appears d·d times. Use `named_tensors()` for one entry per
-        weight matrix.
+        Each name is unique: the weight's dotted name and the element's index, e.g.
+        `blocks.0.attn.wq.weight[2][5]` (row 2, column 5) or `ln_f.bias[3]`, so
+        `dict(model.named_parameters())` keeps every entry and
+        `[p for _, p in model.named_parameters()] == model.parameters()`.
+        For one entry per weight matrix (nested lists of Values), use `named_tensors()`.
         """
-        return [(name, p) for name, tensor in self.named_tensors() for p in _flatten(tensor)]
+        return [(name + index, p) for name, tensor in self.named_tensors()
+                for index, p in _indexed(tensor)]
 
     def parameters(self):
         """Every parameter Value (the leaves that training updates), in a fixed order."""
@@ -399,6 +401,15 @@ def _flatten(tensor):
             return [x for row in tensor for x in row]
         return list(tensor)
     return [tensor]
+
+
+def _indexed(tensor):
+    """("[i][j]", Value) for each element of a matrix, ("[i]", Value) of a vector, ("", v)."""
+    if isinstance(tensor, (list, tuple)):
+        if tensor and isinstance(tensor[0], (list, tuple)):
+            return [(f"[{i}][{j}]", x) for i, row in enumerate(tensor) for j, x in enumerate(row)]
+        return [(f"[{i}]", x) for i, x in enumerate(tensor)]
+    return [("", tensor)]
 
 
 def _to_floats(tensor):

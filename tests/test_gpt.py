@@ -35,7 +35,7 @@ def make_model(config, seed=0):
     rng = random.Random(seed + 1000)
     for name, p in model.named_parameters():
         if ".ln_" in name or name.startswith("ln_f"):
-            p.data = (1.0 if name.endswith(".weight") else 0.0) + rng.gauss(0.0, 0.3)
+            p.data = (1.0 if ".weight[" in name else 0.0) + rng.gauss(0.0, 0.3)
     return model
 
 

@@ -123,6 +123,16 @@ def test_names_follow_assignment_order_and_parameters_match():
         "layers.1.weight", "layers.1.bias", "scale"]
     assert [p for _, p in model.named_parameters()] == model.parameters()
     assert len(model.parameters()) == 12 + 4 + 8 + 16 + 10 + 1
+
+
+def test_named_parameters_have_unique_indexed_names():
+    model = TwoLayers()
+    named = model.named_parameters()
+    assert len(dict(named)) == len(named) == len(model.parameters())
+    assert named[0][0] == "first.weight[0][0]"
+    assert named[1][0] == "first.weight[0][1]"
+    assert "norm.bias[3]" in dict(named)
+    assert named[-1][0] == "scale"
     assert [name for name, _ in model.named_modules()] == [
         "", "first", "norm", "layers", "layers.0", "layers.1"]
     assert model.modules()[0] is model and model.children()[0] is model.first
