@@ -85,6 +85,8 @@ def dot(a, b):
     if not _fused:
         return sum_values([x * y for x, y in zip(a, b)])
     ad, bd = [_data(v) for v in a], [_data(v) for v in b]
+    if not engine.is_grad_enabled():  # inference: just the number, no graph
+        return Value(sum(map(mul, ad, bd)))
     # children: the Values among a, then among b; toward a_i the derivative is b_i, and back
     children, locals_ = [], []
     for values, other_numbers in ((a, bd), (b, ad)):
@@ -180,7 +182,7 @@ def cross_entropy(logits, target):
 
 
 def _data(v):
-    return v.data if isinstance(v, Value) else float(v)
+    return v.data if type(v) is Value else float(v)
 
 
 def _check_logits(logits, name):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from . import functional as F
 from .attention import CausalSelfAttention, KVCache
-from .engine import no_grad
+from .inference import FloatGPT
 from .nn import MLP, Embedding, LayerNorm, Linear, Module, ModuleList, RMSNorm
 
 __all__ = ["GPTConfig", "Block", "GPT", "count_parameters", "sample_token"]
@@ -217,7 +217,8 @@ class GPT(Module):
         random.Random(0), so the same call gives the same tokens). Stops early right after
         emitting `stop_token`, if given (it is the last element returned).
 
-        Runs under no_grad (no graph) with the key/value cache: each new token costs one
+        Builds no graph at all: it runs the same forward on plain floats (FloatGPT, with a
+        float key/value cache), so each new token costs one
         position. Past max_seq_len the context is cropped to the last max_seq_len tokens and
         the cache rebuilt from them, which is what nanoGPT computes.
         """
@@ -237,26 +238,21 @@ class GPT(Module):
         new_tokens = []
         if max_new_tokens == 0:
             return new_tokens
-        with no_grad(), F.fused_ops(self.config.fused):
-            cache, logits = self._prefill(sequence[-T:])
-            while len(new_tokens) < max_new_tokens:
-                token = sample_token([v.data for v in logits], temperature, top_k, top_p, rng)
-                new_tokens.append(token)
-                sequence.append(token)
-                if token == stop_token or len(new_tokens) == max_new_tokens:
-                    break
-                if len(cache[0]) < T:
-                    logits = self._step(token, cache)
-                else:  # the context is full: crop to the last T tokens, rebuild the cache
-                    cache, logits = self._prefill(sequence[-T:])
+        # No gradients are needed, so no graph: run the same forward on a float snapshot
+        # of the weights (inference.py; proven equal to the Value forward by the tests).
+        fast = FloatGPT(self)
+        cache, logits = _prefill(fast, sequence[-T:])
+        while len(new_tokens) < max_new_tokens:
+            token = sample_token(logits, temperature, top_k, top_p, rng)
+            new_tokens.append(token)
+            sequence.append(token)
+            if token == stop_token or len(new_tokens) == max_new_tokens:
+                break
+            if fast.cache_length(cache) < T:
+                logits = fast.step(token, cache)
+            else:  # the context is full: crop to the last T tokens, rebuild the cache
+                cache, logits = _prefill(fast, sequence[-T:])
         return new_tokens
-
-    def _prefill(self, context):
-        """A fresh cache holding `context`, and the logits after its last token."""
-        cache = self.new_cache()
-        for token in context:
-            logits = self._step(token, cache)
-        return cache, logits
 
     # ---- checks ---------------------------------------------------------------------------
 
@@ -280,6 +276,14 @@ class GPT(Module):
         return (f"V={c.vocab_size}, d={c.d_model}, heads={c.num_heads}, layers={c.num_layers}, "
                 f"T={c.max_seq_len}, {c.norm}, {c.activation}, "
                 f"{'tied' if c.tie_weights else 'untied'}, {len(self.parameters()):,} parameters")
+
+
+def _prefill(fast, context):
+    """A fresh cache holding `context`, and the logits after its last token."""
+    cache = fast.new_cache()
+    for token in context:
+        logits = fast.step(token, cache)
+    return cache, logits
 
 
 def _check_sampling(temperature, top_k, top_p):

@@ -1,0 +1,253 @@
+"""How fast is a training step, and where does the time go? Every number measured in one run.
+
+    python benchmarks/speed.py            # the full table (a few minutes on 2 cores)
+    python benchmarks/speed.py --quick    # fewer repeats, same table
+    python benchmarks/speed.py --markdown # also print the table as Markdown (for docs/)
+
+What it measures, on the embedded `names` data, one name per step:
+  1. the `microgpt` preset (d 16, 4 heads, 1 layer, context 16): ms per training step
+     (forward, loss, backward, Adam), fused nodes vs plain binary ops, and the plain-float
+     floor (benchmarks/float_floor.py: the same step hand-written on floats), measured in
+     alternation so machine noise hits all three alike; nodes and edges per step;
+  2. a larger network (d 64, 4 heads, 4 layers, context 64): the same, a few steps;
+  3. generation: tokens per second under no_grad with the KV cache vs building the graph;
+  4. the cyclic garbage collector: a step with the collector running vs paused;
+  5. peak memory of one step (tracemalloc);
+  6. the engine alone: ns per node to build and back-propagate a 10^6-node graph.
+Numbers are medians; ratios are of medians from the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import float_floor  # noqa: E402  (benchmarks/float_floor.py)
+
+from micrograd_gpt import functional as F  # noqa: E402
+from micrograd_gpt.engine import enable_grad, no_grad, topological_order  # noqa: E402
+from micrograd_gpt.gpt import GPT, GPTConfig, sample_token  # noqa: E402
+from micrograd_gpt.inference import FloatGPT  # noqa: E402
+from micrograd_gpt.optim import Adam  # noqa: E402
+from micrograd_gpt.train import TrainConfig, batch_loss, prepare_data, train_step  # noqa: E402
+
+MICROGPT = dict(d_model=16, num_heads=4, num_layers=1, max_seq_len=16, norm="rmsnorm",
+                activation="relu", tie_weights=False, init_std=0.08)
+LARGER = dict(MICROGPT, d_model=64, num_layers=4, max_seq_len=64)
+
+
+def median_ms(times):
+    return statistics.median(times) * 1e3
+
+
+def load_names(max_seq_len):
+    data = prepare_data(TrainConfig.from_preset("microgpt", data="names",
+                                                model={"max_seq_len": max_seq_len}))
+    return data.tokenizer.vocab_size, data.train
+
+
+def graph_size(model, doc):
+    """(nodes, edges) of one step's graph: every node the loss depends on."""
+    nodes = topological_order(batch_loss(model, [doc]))
+    return len(nodes), sum(len(n._prev) for n in nodes)
+
+
+class ValueStep:
+    """One training step of the Value engine: forward, loss, backward, Adam."""
+
+    def __init__(self, config, seed=0):
+        self.model = GPT(config, rng=random.Random(seed))
+        self.optimizer = Adam(self.model.parameters(), lr=0.01, betas=(0.85, 0.99), eps=1e-8)
+
+    def __call__(self, doc):
+        train_step(self.model, self.optimizer, [doc], lr=0.01)
+
+
+class FloatStep:
+    """The same step on plain floats with a hand-written backward (the floor)."""
+
+    def __init__(self, config, seed=0):
+        self.params = GPT(config, rng=random.Random(seed)).state_dict()
+        self.num_heads = config.num_heads
+        self.optimizer = float_floor.FloatAdam(self.params, lr=0.01)
+
+    def __call__(self, doc):
+        _, grads = float_floor.loss_and_grads(self.params, doc, self.num_heads)
+        self.optimizer.step(grads)
+
+
+def time_alternately(steppers, docs, repeats):
+    """Run each stepper on the same docs, taking turns, so noise is shared fairly."""
+    times = {name: [] for name in steppers}
+    for i in range(repeats):
+        doc = docs[i % len(docs)]
+        for name, step in steppers.items():
+            start = time.perf_counter()
+            step(doc)
+            times[name].append(time.perf_counter() - start)
+    return {name: median_ms(t) for name, t in times.items()}
+
+
+def training_step_table(label, model_kwargs, docs, repeats, with_plain=True, with_floor=True):
+    vocab = model_kwargs["vocab_size"]
+    fused_cfg = GPTConfig(**model_kwargs)
+    plain_cfg = GPTConfig(**dict(model_kwargs, fused=False))
+    steppers = {"fused": ValueStep(fused_cfg)}
+    if with_plain:
+        steppers["plain"] = ValueStep(plain_cfg)
+    if with_floor:
+        steppers["float floor"] = FloatStep(fused_cfg)
+    ms = time_alternately(steppers, docs, repeats)
+    doc = max(docs[:50], key=len)
+    sizes = {"fused": graph_size(GPT(fused_cfg), doc)}
+    if with_plain:
+        sizes["plain"] = graph_size(GPT(plain_cfg), doc)
+    print(f"\n## {label}: d={model_kwargs['d_model']}, heads={model_kwargs['num_heads']}, "
+          f"layers={model_kwargs['num_layers']}, context={model_kwargs['max_seq_len']}, "
+          f"V={vocab}; median of {repeats} steps, one name per step")
+    rows = []
+    for name, value in ms.items():
+        nodes, edges = sizes.get(name, (None, None))
+        size = f"{nodes:>8,} nodes {edges:>9,} edges" if nodes else " " * 32
+        rows.append((name, value, nodes, edges))
+        print(f"  {name:<12} {value:9.2f} ms/step   {size}   (graph of a {len(doc) - 1}-prediction name)")
+    if with_plain:
+        print(f"  fused is {ms['plain'] / ms['fused']:.1f}x faster than plain, with "
+              f"{sizes['plain'][0] / sizes['fused'][0]:.1f}x fewer nodes and "
+              f"{sizes['plain'][1] / sizes['fused'][1]:.1f}x fewer edges")
+    if with_floor:
+        print(f"  fused step / float floor = {ms['fused'] / ms['float floor']:.2f}x")
+    return ms, sizes
+
+
+def generation_table(model_kwargs, tokens=200, repeats=3):
+    """Tokens/s stepping through a KV cache three ways, sampling the same tokens:
+    Value nodes with the graph recorded, Value nodes under no_grad, and the float path
+    that `GPT.generate` uses (inference.FloatGPT: no nodes at all)."""
+    model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
+    T = model.config.max_seq_len
+
+    def run(way):
+        stepper = FloatGPT(model) if way == "generate()" else model
+        rng = random.Random(1)
+        out, token = [], 0
+        with (no_grad() if way == "no_grad" else enable_grad()):
+            cache = stepper.new_cache()
+            for i in range(tokens):
+                if i % T == 0:
+                    cache = stepper.new_cache()  # a fresh context (same work every way)
+                logits = stepper.step(token, cache)
+                if way != "generate()":
+                    logits = [v.data for v in logits]
+                token = sample_token(logits, 1.0, None, None, rng)
+                out.append(token)
+        return out
+
+    ways = ("graph", "no_grad", "generate()")
+    times = {way: [] for way in ways}
+    outputs = {}
+    for _ in range(repeats):
+        for way in ways:
+            start = time.perf_counter()
+            outputs[way] = run(way)
+            times[way].append(time.perf_counter() - start)
+    assert outputs["graph"] == outputs["no_grad"] == outputs["generate()"], "same tokens"
+    rate = {way: tokens / statistics.median(times[way]) for way in ways}
+    print(f"\n## generation ({tokens} tokens, microgpt shape, KV cache)")
+    labels = {"graph": "Value nodes, graph recorded",
+              "no_grad": "Value nodes under no_grad",
+              "generate()": "GPT.generate (float path)"}
+    for way in ways:
+        print(f"  {labels[way]:<28} {rate[way]:9.0f} tokens/s   "
+              f"({rate[way] / rate['graph']:.1f}x the graph)")
+    return rate
+
+
+def gc_table(model_kwargs, docs, repeats):
+    """A step with the cyclic collector switched on throughout vs paused (the trainer's way)."""
+    model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
+    opt = Adam(model.parameters(), lr=0.01)
+
+    def step_gc_on(doc):
+        loss = batch_loss(model, [doc])
+        opt.zero_grad()
+        loss.backward()
+        del loss
+        opt.step()
+
+    gc.collect()
+    ms = time_alternately({"collector on": step_gc_on,
+                           "collector paused": lambda doc: train_step(model, opt, [doc], 0.01)},
+                          docs, repeats)
+    print("\n## the cyclic garbage collector during a step (microgpt shape)")
+    for name, value in ms.items():
+        print(f"  {name:<17} {value:8.2f} ms/step")
+    print(f"  paused / on = {ms['collector paused'] / ms['collector on']:.2f}")
+    return ms
+
+
+def memory_table(model_kwargs, doc):
+    model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    loss = batch_loss(model, [doc])
+    loss.backward()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    print(f"\n## memory: peak of one step's graph (microgpt shape, {len(doc) - 1} predictions): "
+          f"{peak / 2**20:.2f} MiB")
+    return peak
+
+
+def engine_table(nodes):
+    """ns per node to build and to back-propagate a chain of `nodes` fused-free nodes."""
+    from micrograd_gpt.engine import Value
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        x = Value(0.5)
+        for i in range(nodes // 2):  # each step makes a constant leaf and one op node
+            x = x * 0.9999999 if i % 2 else x + 0.5
+        build = time.perf_counter() - start
+        start = time.perf_counter()
+        x.backward()
+        backward = time.perf_counter() - start
+        del x
+    finally:
+        gc.enable()
+    print(f"\n## engine: a chain of {nodes:,} nodes")
+    print(f"  build    {build / nodes * 1e9:7.0f} ns/node")
+    print(f"  backward {backward / nodes * 1e9:7.0f} ns/node")
+    return build / nodes * 1e9, backward / nodes * 1e9
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--repeats", type=int, default=None, help="steps per measurement")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (20 if args.quick else 40)
+    print(f"Python {sys.version.split()[0]} on {sys.platform}; medians of {repeats} steps")
+
+    vocab, docs = load_names(MICROGPT["max_seq_len"])
+    rng = random.Random(0)
+    docs = rng.sample(docs, min(len(docs), 200))
+    micro = dict(MICROGPT, vocab_size=vocab)
+    training_step_table("microgpt preset", micro, docs, repeats)
+    larger = dict(LARGER, vocab_size=vocab)
+    training_step_table("a larger network", larger, docs, 3 if args.quick else 5)
+    generation_table(micro)
+    gc_table(micro, docs, repeats)
+    memory_table(micro, max(docs, key=len))
+    engine_table(1_000_000)
+
+
+if __name__ == "__main__":
+    main()
