@@ -1,0 +1,135 @@
+"""Draw every picture of the docs with the project's own code, as SVG in docs/figures/.
+
+    python docs/make_figures.py                 # redraw all figures into docs/figures/
+    python docs/make_figures.py --out /tmp/fig  # somewhere else (the tests do this)
+    python docs/make_figures.py expr_graph      # only some of them
+
+Graph pictures come from `micrograd_gpt.viz` (Graphviz's `dot`, or graphviz-pure), the loss
+curve from `micrograd_gpt.loss_plot` after a short training run. With the environment
+variable MICROGRAD_GPT_QUICK=1 the training run is shortened (the tests use that).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import sys
+from pathlib import Path
+
+from micrograd_gpt import Value
+from micrograd_gpt import functional as F
+from micrograd_gpt.nn import Linear, Module
+from micrograd_gpt.viz import draw_dot, gpt_training_step, module_summary, draw_modules, \
+    render_graph
+
+FIGURES = Path(__file__).resolve().parent / "figures"
+QUICK = os.environ.get("MICROGRAD_GPT_QUICK") == "1"
+
+
+def expr_graph(out):
+    """tanh(a*b + c) at a=2, b=-3, c=10, after backward, local derivatives on the edges."""
+    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+    root = (a * b + c).tanh()
+    root.backward()
+    render_graph(draw_dot(root, edge_labels=True), out / "expr_graph.svg")
+
+
+def chain_rule(out):
+    """Chapter 2's L = (a*b + c) * f, every node named."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c, f = Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    L.backward()
+    render_graph(draw_dot(L, edge_labels=True), out / "chain_rule.svg")
+
+
+class TinyMLP(Module):
+    """The two-layer network of chapter 4: 2 -> 3 -> tanh -> 1."""
+
+    def __init__(self, rng):
+        self.hidden = Linear(2, 3, rng=rng, std=1.0)
+        self.out = Linear(3, 1, rng=rng, std=1.0)
+
+    def forward(self, x):
+        return self.out([h.tanh() for h in self.hidden(x)])[0]
+
+
+def mlp_modules(out):
+    """One forward/backward of chapter 4's MLP, each module's nodes in a frame."""
+    model = TinyMLP(random.Random(0))
+    names = model.named_parameters()
+    x = [Value(1.0, label="x0"), Value(-1.0, label="x1")]
+    loss = (model(x) - 1.0) ** 2
+    loss.backward()
+    render_graph(draw_dot(loss, group="module", names=names), out / "mlp_modules.svg")
+
+
+def dot_plain_and_fused(out):
+    """w·x + b for three inputs: plain binary nodes, then one fused `dot` node."""
+    for fused, name in ((False, "dot_plain.svg"), (True, "dot_fused.svg")):
+        w = [Value(v, label=f"w{i}") for i, v in enumerate((0.5, -1.0, 2.0))]
+        x = [Value(v, label=f"x{i}") for i, v in enumerate((1.0, 2.0, 3.0))]
+        with F.fused_ops(fused):
+            y = F.dot(w, x) + Value(0.1, label="b")
+        y.backward()
+        render_graph(draw_dot(y), out / name)
+
+
+def gpt_step(out):
+    """One training step of the `tiny` preset GPT on four names, one box per module."""
+    loss, _, batch = gpt_training_step("tiny", batch_size=4, seed=0)
+    summary = module_summary(loss)
+    title = (f"One training step of the tiny GPT on {len(batch)} names: {summary.nodes:,} "
+             f"nodes, one box per module")
+    render_graph(draw_modules(summary, title=title), out / "gpt_step.svg")
+
+
+def loss_curve(out):
+    """The loss curves of a short run of the tiny preset on names."""
+    from micrograd_gpt.loss_plot import write_loss_plot
+    from micrograd_gpt.train import TrainConfig, train
+
+    steps = 20 if QUICK else 300
+    config = TrainConfig.from_preset("tiny", steps=steps, eval_interval=max(1, steps // 6),
+                                     eval_docs=50 if QUICK else 200)
+    result = train(config, quiet=True)
+    vocab = result.model.config.vocab_size
+    title = (f"tiny preset on names, {steps} steps (a uniform guess scores ln {vocab} = "
+             f"{math.log(vocab):.2f})")
+    write_loss_plot(result.history, out / "loss_curve.svg", title=title)
+
+
+ALL = {"expr_graph": expr_graph, "chain_rule": chain_rule, "mlp_modules": mlp_modules,
+       "dot_plain_and_fused": dot_plain_and_fused, "gpt_step": gpt_step,
+       "loss_curve": loss_curve}
+# the files each figure function writes (the tests check they all exist)
+FILES = {"expr_graph": ["expr_graph.svg"], "chain_rule": ["chain_rule.svg"],
+         "mlp_modules": ["mlp_modules.svg"],
+         "dot_plain_and_fused": ["dot_plain.svg", "dot_fused.svg"],
+         "gpt_step": ["gpt_step.svg"], "loss_curve": ["loss_curve.svg"]}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Draw the docs' figures.")
+    parser.add_argument("names", nargs="*", help=f"figures to draw (default all): {', '.join(ALL)}")
+    parser.add_argument("--out", default=str(FIGURES), help="folder (default docs/figures)")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in ALL]
+    if unknown:
+        parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(ALL)}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in args.names or ALL:
+        ALL[name](out)
+        print(f"wrote {', '.join(str(out / f) for f in FILES[name])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
