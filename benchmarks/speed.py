@@ -228,10 +228,67 @@ def engine_table(nodes):
     return build / nodes * 1e9, backward / nodes * 1e9
 
 
+def markdown_table(command, micro, larger, generation, gc_ms, peak, engine_ns):
+    """The results as Markdown, for docs/09_speed.md."""
+    (m_ms, m_size), (l_ms, l_size) = micro, larger
+    lines = [
+        f"Measured with `{command}` (Python {sys.version.split()[0]}, one run, "
+        f"{time.strftime('%Y-%m-%d')}). Medians; every ratio compares numbers from the same run.",
+        "",
+        "| training step, one name | fused | plain | float floor | plain / fused | fused / floor |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, ms in (("microgpt (d 16, 1 layer, context 16)", m_ms),
+                      ("larger (d 64, 4 layers, context 64)", l_ms)):
+        lines.append(f"| {label} | {ms['fused']:.1f} ms | {ms['plain']:.1f} ms | "
+                     f"{ms['float floor']:.1f} ms | {ms['plain'] / ms['fused']:.1f}x | "
+                     f"{ms['fused'] / ms['float floor']:.2f}x |")
+    lines += ["", "| graph of one step (longest name of the sample) | fused | plain | plain / fused |",
+              "|---|---:|---:|---:|"]
+    for label, size in (("microgpt: nodes", m_size), ("larger: nodes", l_size)):
+        f_nodes, p_nodes = size["fused"][0], size["plain"][0]
+        f_edges, p_edges = size["fused"][1], size["plain"][1]
+        lines.append(f"| {label} | {f_nodes:,} | {p_nodes:,} | {p_nodes / f_nodes:.1f}x |")
+        lines.append(f"| {label.replace('nodes', 'edges')} | {f_edges:,} | {p_edges:,} | "
+                     f"{p_edges / f_edges:.1f}x |")
+    g = generation
+    lines += ["", "| other measurements | result |", "|---|---:|",
+              f"| generation, Value graph recorded | {g['graph']:,.0f} tokens/s |",
+              f"| generation, Value nodes under no_grad | {g['no_grad']:,.0f} tokens/s |",
+              f"| generation, `GPT.generate` (float path) | {g['generate()']:,.0f} tokens/s "
+              f"({g['generate()'] / g['graph']:.1f}x the graph) |",
+              f"| step with the cyclic GC on / paused | {gc_ms['collector on']:.1f} / "
+              f"{gc_ms['collector paused']:.1f} ms |",
+              f"| peak memory of one microgpt step's graph | {peak / 2**20:.1f} MiB |",
+              f"| engine, 10^6-node chain: build / backward | {engine_ns[0]:.0f} / "
+              f"{engine_ns[1]:.0f} ns per node |"]
+    return "\n".join(lines) + "\n"
+
+
+def write_between_markers(path, text, start="<!-- speed-table:start -->",
+                          end="<!-- speed-table:end -->"):
+    """Replace what lies between the two marker lines of `path` (atomically)."""
+    import os
+    import tempfile
+    path = Path(path)
+    doc = path.read_text(encoding="utf-8")
+    if start not in doc or end not in doc:
+        raise SystemExit(f"{path}: needs the lines {start} and {end}")
+    head, rest = doc.split(start, 1)
+    _, tail = rest.split(end, 1)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(f"{head}{start}\n{text}{end}{tail}")
+    os.replace(tmp, path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--repeats", type=int, default=None, help="steps per measurement")
+    parser.add_argument("--write-docs", metavar="MARKDOWN_FILE", default=None,
+                        help="also write the results table into this file (between the "
+                             "speed-table markers), e.g. docs/09_speed.md")
     args = parser.parse_args(argv)
     repeats = args.repeats or (20 if args.quick else 40)
     print(f"Python {sys.version.split()[0]} on {sys.platform}; medians of {repeats} steps")
@@ -240,13 +297,20 @@ def main(argv=None):
     rng = random.Random(0)
     docs = rng.sample(docs, min(len(docs), 200))
     micro = dict(MICROGPT, vocab_size=vocab)
-    training_step_table("microgpt preset", micro, docs, repeats)
+    micro_result = training_step_table("microgpt preset", micro, docs, repeats)
     larger = dict(LARGER, vocab_size=vocab)
-    training_step_table("a larger network", larger, docs, 3 if args.quick else 5)
-    generation_table(micro)
-    gc_table(micro, docs, repeats)
-    memory_table(micro, max(docs, key=len))
-    engine_table(1_000_000)
+    larger_result = training_step_table("a larger network", larger, docs,
+                                        3 if args.quick else 5)
+    generation = generation_table(micro)
+    gc_ms = gc_table(micro, docs, repeats)
+    peak = memory_table(micro, max(docs, key=len))
+    engine_ns = engine_table(1_000_000)
+    if args.write_docs:
+        command = "python benchmarks/speed.py" + (" --quick" if args.quick else "")
+        table = markdown_table(command, micro_result, larger_result, generation, gc_ms,
+                               peak, engine_ns)
+        write_between_markers(args.write_docs, table)
+        print(f"\nwrote the table into {args.write_docs}")
 
 
 if __name__ == "__main__":

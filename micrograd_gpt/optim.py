@@ -169,10 +169,11 @@ class Adam(Optimizer):
         self.v = [0.0] * len(self.params)
 
     def _decay_weights(self):
-        """Adam folds weight decay into the gradient instead (see `_gradient`)."""
+        """Adam folds weight decay into the gradient instead (see `_l2_coefficient`)."""
 
-    def _gradient(self, p):
-        return p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+    def _l2_coefficient(self):
+        """Adam adds weight_decay·p to the gradient (an L2 penalty, as torch.optim.Adam)."""
+        return self.weight_decay
 
     def step(self):
         """Update every parameter once from its current `.grad`."""
@@ -182,14 +183,17 @@ class Adam(Optimizer):
         bias_correction1 = 1.0 - beta1 ** t
         bias_correction2 = 1.0 - beta2 ** t
         self._decay_weights()
-        lr, eps, m, v = self.lr, self.eps, self.m, self.v
+        lr, eps, m, v, sqrt = self.lr, self.eps, self.m, self.v, math.sqrt
+        l2 = self._l2_coefficient()
+        one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
+        # This loop runs once per parameter, so it is kept free of method calls.
         for i, p in enumerate(self.params):
-            g = self._gradient(p)
-            m[i] = beta1 * m[i] + (1.0 - beta1) * g
-            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
-            m_hat = m[i] / bias_correction1
-            v_hat = v[i] / bias_correction2
-            p.data -= lr * m_hat / (math.sqrt(v_hat) + eps)
+            g = p.grad + l2 * p.data if l2 else p.grad
+            m_i = m[i] = beta1 * m[i] + one_minus_beta1 * g
+            v_i = v[i] = beta2 * v[i] + one_minus_beta2 * g * g
+            m_hat = m_i / bias_correction1
+            v_hat = v_i / bias_correction2
+            p.data -= lr * m_hat / (sqrt(v_hat) + eps)
 
 
 class AdamW(Adam):
@@ -212,8 +216,8 @@ class AdamW(Adam):
             for p in self.params:
                 p.data *= shrink
 
-    def _gradient(self, p):
-        return p.grad
+    def _l2_coefficient(self):
+        return 0.0  # the decay happened in _decay_weights, not through the gradient
 
 
 def make_optimizer(name, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
