@@ -410,21 +410,7 @@ def train(config=None, *, out=None, resume=None, quiet=False, stream=None, stop_
         _check_int("stop_at_step", stop_at_step, 1)
 
     data = prepare_data(config)
-    if checkpoint is not None:
-        _check_same_data(checkpoint, data)
-        model, step, history = checkpoint.model, checkpoint.step, checkpoint.history
-        batch_rng = checkpoint.make_rng() or random.Random(f"batches:{config.seed}")
-    else:
-        from .gpt import GPT, GPTConfig  # the model is only needed once training starts
-        gpt_config = GPTConfig(vocab_size=data.tokenizer.vocab_size, **config.model)
-        model = GPT(gpt_config, rng=random.Random(config.seed))
-        step, history = 0, {"train": [], "val": []}
-        batch_rng = random.Random(f"batches:{config.seed}")
-    optimizer = make_optimizer(config.optimizer, model.parameters(), lr=config.lr,
-                               betas=config.betas, eps=config.eps,
-                               weight_decay=config.weight_decay, momentum=config.momentum)
-    if checkpoint is not None:
-        checkpoint.restore_optimizer(optimizer)
+    model, optimizer, step, history, batch_rng = _start_state(config, data, checkpoint)
     schedule = make_schedule(config.lr_schedule, config.lr, config.steps,
                              min(config.warmup_steps, config.steps - 1))
     last_step = config.steps if stop_at_step is None else min(stop_at_step, config.steps)
@@ -482,6 +468,27 @@ def train(config=None, *, out=None, resume=None, quiet=False, stream=None, stop_
         train_loss=train_loss, val_loss=val_loss, seconds=time.perf_counter() - started,
         step_times=step_times, checkpoint=Path(out) if out is not None else None,
         text_mode=data.text_mode)
+
+
+def _start_state(config, data, checkpoint):
+    """(model, optimizer, step, history, batch rng): fresh from the seed, or as the
+    checkpoint left them."""
+    if checkpoint is not None:
+        _check_same_data(checkpoint, data)
+        model, step, history = checkpoint.model, checkpoint.step, checkpoint.history
+        batch_rng = checkpoint.make_rng() or random.Random(f"batches:{config.seed}")
+    else:
+        from .gpt import GPT, GPTConfig  # imported here: the data tools need no model
+        gpt_config = GPTConfig(vocab_size=data.tokenizer.vocab_size, **config.model)
+        model = GPT(gpt_config, rng=random.Random(config.seed))
+        step, history = 0, {"train": [], "val": []}
+        batch_rng = random.Random(f"batches:{config.seed}")
+    optimizer = make_optimizer(config.optimizer, model.parameters(), lr=config.lr,
+                               betas=config.betas, eps=config.eps,
+                               weight_decay=config.weight_decay, momentum=config.momentum)
+    if checkpoint is not None:
+        checkpoint.restore_optimizer(optimizer)
+    return model, optimizer, step, history, batch_rng
 
 
 def _describe_run(say, config, data, model, checkpoint):
