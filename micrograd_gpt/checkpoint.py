@@ -26,12 +26,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import random
-import tempfile
 from pathlib import Path
 
 from .data import CharTokenizer
+from .files import atomic_write, atomic_write_text  # noqa: F401  (atomic_write_text: re-exported)
 
 __all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint",
            "atomic_write_text", "FORMAT", "FORMAT_VERSION"]
@@ -44,49 +43,6 @@ _REQUIRED = ("model_config", "tokenizer", "weights", "step")
 class CheckpointError(ValueError):
     """A checkpoint file that cannot be used: missing, truncated, corrupt, of another
     format version, or not matching the model it describes. The message says which."""
-
-
-# -------------------------------------------------------------------------------------
-# Writing files atomically
-# -------------------------------------------------------------------------------------
-def atomic_write(path, write):
-    """Create or replace the file `path` all at once: `write(f)` fills a temporary file
-    (text mode, UTF-8) in the same directory, which then replaces `path` in one
-    `os.replace`. If anything fails before that, the temporary file is removed and `path`
-    is untouched."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private (0600); give it the permissions a plain open()
-        # would have: those of the file it replaces, or the default for new files
-        os.chmod(tmp_name, _file_mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
-        os.replace(tmp_name, path)
-    except BaseException:  # includes KeyboardInterrupt: never leave a half-written file
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
-def _file_mode(path):
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)  # the only way to read the umask is to set it...
-        os.umask(umask)      # ...and put it back at once
-        return 0o666 & ~umask
-
-
-def atomic_write_text(path, text):
-    """`atomic_write` for a string."""
-    return atomic_write(path, lambda f: f.write(text))
 
 
 # -------------------------------------------------------------------------------------

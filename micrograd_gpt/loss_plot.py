@@ -120,7 +120,7 @@ def loss_curve_svg(history, title="loss"):
 
 def write_loss_plot(history, path, title="loss"):
     """Write `loss_curve_svg(history, title)` to `path` (atomically); returns the path."""
-    from .checkpoint import atomic_write_text
+    from .files import atomic_write_text
     return atomic_write_text(path, loss_curve_svg(history, title))
 
 

@@ -30,7 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .engine import Value, topological_order
-from .viz import (GraphvizNotInstalled, _write_atomic, draw_dot, format_number, node_keys,
+from .files import atomic_write_bytes
+from .viz import (GraphvizNotInstalled, draw_dot, format_number, node_keys,
                   node_names, pipe_graph)
 
 __all__ = ["trace", "Trace", "NodeInfo", "ForwardStep", "SeedStep", "BackwardStep",
@@ -315,7 +316,7 @@ def trace_html(root, title=None, names=None, max_nodes=200):
 def save_trace_html(root, path, title=None, names=None, max_nodes=200):
     """Write `trace_html(...)` to `path` atomically; returns the Path."""
     path = Path(path)
-    _write_atomic(path, trace_html(root, title, names, max_nodes).encode("utf-8"))
+    atomic_write_bytes(path, trace_html(root, title, names, max_nodes).encode("utf-8"))
     return path
 
 

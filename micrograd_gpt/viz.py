@@ -32,7 +32,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from pathlib import Path
 import graphviz
 
 from .engine import Value, topological_order
+from .files import atomic_write_bytes
 
 __all__ = ["draw_dot", "draw_modules", "render_graph", "pipe_graph", "module_summary",
            "ModuleSummary", "node_names", "format_number", "GraphvizNotInstalled",
@@ -478,7 +478,7 @@ def render_graph(dot, path):
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in SOURCE_SUFFIXES:
-        _write_atomic(path, dot.source.encode("utf-8"))
+        atomic_write_bytes(path, dot.source.encode("utf-8"))
         return path
     if suffix not in FORMATS:
         raise ValueError(f"path {str(path)!r}: the extension must be one of "
@@ -487,36 +487,12 @@ def render_graph(dot, path):
         data = pipe_graph(dot, FORMATS[suffix])
     except GraphvizNotInstalled as e:
         source = path.with_suffix(".gv")
-        _write_atomic(source, dot.source.encode("utf-8"))
+        atomic_write_bytes(source, dot.source.encode("utf-8"))
         raise GraphvizNotInstalled(
             f"{e}\nThe graph's DOT text was saved to {source}; once Graphviz is installed:"
             f"  dot -T{FORMATS[suffix]} {source} -o {path}", source_path=source) from None
-    _write_atomic(path, data)
+    atomic_write_bytes(path, data)
     return path
-
-
-def _write_atomic(path, data):
-    """Write bytes to `path` via a temporary file in the same folder and os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask():
-    mask = os.umask(0)  # the only portable way to read it is to set it and put it back
-    os.umask(mask)
-    return mask
 
 
 # ---------------------------------------------------------------------------------------
