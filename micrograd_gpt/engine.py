@@ -198,6 +198,9 @@ class Value:
         # d(-x)/dx = -1
         return Value(-self.data, (self,), (-1.0,), "neg")
 
+    def __pos__(self):
+        return self  # +x is x itself: no new node
+
     def __sub__(self, other):
         other = _as_value(other, "-")
         # d(a-b)/da = 1, d(a-b)/db = -1
