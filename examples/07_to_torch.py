@@ -35,9 +35,13 @@ def main():
     ours = dict(model.named_tensors())
     worst = 0.0
     for name, param in twin.named_parameters():
-        t = ours[name]
-        grads = [[v.grad for v in row] for row in t] if isinstance(t[0], list) else [v.grad for v in t]
-        worst = max(worst, (param.grad - torch.tensor(grads, dtype=torch.float64)).abs().max().item())
+        tensor = ours[name]  # a list of Values, or a list of rows of Values
+        if isinstance(tensor[0], list):
+            grads = [[v.grad for v in row] for row in tensor]
+        else:
+            grads = [v.grad for v in tensor]
+        difference = param.grad - torch.tensor(grads, dtype=torch.float64)
+        worst = max(worst, difference.abs().max().item())
     print(f"largest gradient difference: {worst:.1e}")
     assert worst < 1e-12
 

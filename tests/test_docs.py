@@ -89,7 +89,8 @@ def _chapter(tmp_path, text):
 
 
 def test_runner_names_the_chapter_and_line_of_a_failing_block(tmp_path):
-    path = _chapter(tmp_path, "# t\n\n```python\nx = 1\n```\n\ntext\n\n```python\nassert x == 2\n```\n")
+    path = _chapter(tmp_path, "# t\n\n```python\nx = 1\n```\n\ntext\n\n"
+                              "```python\nassert x == 2\n```\n")
     with pytest.raises(runner.ChapterError, match=r"99_sample\.md: the block at line 9 failed"):
         runner.run_chapter(path)
 
@@ -108,9 +109,10 @@ def test_runner_fails_when_a_shown_output_differs(tmp_path):
 
 
 def test_update_rewrites_shown_outputs(tmp_path):
-    path = _chapter(tmp_path, "```python\nprint('a')\nprint('b')\n```\n\n```text output\nold\n```\nend\n")
+    code = "```python\nprint('a')\nprint('b')\n```\n\n"
+    path = _chapter(tmp_path, code + "```text output\nold\n```\nend\n")
     assert runner.update_outputs(path) == 1
-    assert path.read_text() == "```python\nprint('a')\nprint('b')\n```\n\n```text output\na\nb\n```\nend\n"
+    assert path.read_text() == code + "```text output\na\nb\n```\nend\n"
     assert runner.run_chapter(path).outputs_checked == 1
 
 
@@ -141,7 +143,10 @@ def _local_links(path):
             yield target.split("#")[0]
 
 
-@pytest.mark.parametrize("page", ["README.md"] + [f"docs/{c}" for c in CHAPTERS])
+PAGES = ["README.md", "docs/README.md"] + [f"docs/{c}" for c in CHAPTERS]
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_links_and_pictures_exist(page):
     path = ROOT / page
     missing = [t for t in _local_links(path) if not (path.parent / t).exists()]
