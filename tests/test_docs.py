@@ -69,6 +69,19 @@ def _restore_torch_threads(threads):
         torch.set_num_threads(threads)
 
 
+def test_the_readme_tour_runs(tmp_path, monkeypatch):
+    from micrograd_gpt.viz import renderer_available
+    if not renderer_available():
+        pytest.skip("the README's tour draws a picture: needs Graphviz's dot or graphviz-pure")
+    monkeypatch.chdir(tmp_path)
+    try:
+        result = runner.run_chapter(README)
+    except runner.ChapterError as error:
+        pytest.fail(str(error), pytrace=False)
+    assert result.ran > 0
+    assert (tmp_path / "graph.svg").exists()
+
+
 def test_a_chapter_runs_as_a_plain_script_from_another_folder(tmp_path):
     env = dict(os.environ, MICROGRAD_GPT_QUICK="1")
     done = subprocess.run([sys.executable, str(DOCS / "run_chapter.py"),
