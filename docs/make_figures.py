@@ -95,9 +95,9 @@ def loss_curve(out):
     from micrograd_gpt.loss_plot import write_loss_plot
     from micrograd_gpt.train import TrainConfig, train
 
-    steps = 20 if QUICK else 300
+    steps = 8 if QUICK else 300
     config = TrainConfig.from_preset("tiny", steps=steps, eval_interval=max(1, steps // 6),
-                                     eval_docs=50 if QUICK else 200)
+                                     eval_docs=20 if QUICK else 200)
     result = train(config, quiet=True)
     vocab = result.model.config.vocab_size
     title = (f"tiny preset on names, {steps} steps (a uniform guess scores ln {vocab} = "

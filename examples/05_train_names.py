@@ -19,10 +19,10 @@ QUICK = os.environ.get("MICROGRAD_GPT_QUICK") == "1"
 
 
 def main(checkpoint):
-    steps = 15 if QUICK else 120
+    steps = 10 if QUICK else 120
     # the `tiny` preset (d=16, 2 heads, 1 block, context 16, Adam), shortened
     config = TrainConfig.from_preset("tiny", steps=steps, eval_interval=max(1, steps // 3),
-                                     eval_docs=100)
+                                     eval_docs=30 if QUICK else 100)
     result = train(config, out=checkpoint, stream=sys.stdout)
     vocab = result.model.config.vocab_size
     print(f"\nvalidation loss {result.val_loss:.3f} (a uniform guess: ln {vocab} = "
