@@ -69,6 +69,12 @@ def _restore_torch_threads(threads):
         torch.set_num_threads(threads)
 
 
+def test_growing_up_runs_its_torch_free_blocks_without_torch(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.run_chapter(DOCS / "10_growing_up.md", with_torch=False)
+    assert result.ran >= 1 and len(result.skipped) >= 3
+
+
 def test_the_readme_tour_runs(tmp_path, monkeypatch):
     from micrograd_gpt.viz import renderer_available
     if not renderer_available():
