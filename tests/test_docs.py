@@ -207,3 +207,9 @@ def test_figures_are_drawn_by_make_figures(tmp_path):
     for name in drawn:
         head = (tmp_path / "figures" / name).read_text(encoding="utf-8")[:400]
         assert "<svg" in head, f"{name} is not an SVG picture"
+
+
+def test_every_figure_is_shown_somewhere():
+    pages = "".join((ROOT / page).read_text(encoding="utf-8") for page in PAGES)
+    unused = [p.name for p in (DOCS / "figures").iterdir() if f"figures/{p.name}" not in pages]
+    assert unused == [], f"figures no page shows: {unused}"
