@@ -104,6 +104,7 @@ def linear(x, weight, bias=None):
     Returns m Values. Fused: one dot node per output.
     """
     _check_linear_shapes(x, weight, bias)
+    x = _as_values(x, "x")
     if not _fused:
         out = [dot(row, x) for row in weight]
     elif not engine.is_grad_enabled():  # inference: just the numbers, no graph at all
@@ -125,6 +126,14 @@ def _row_dot(row, x, xd):
     x_j and toward x_j is W_j."""
     wd = [w.data for w in row]
     return Value(sum(map(mul, wd, xd)), (*row, *x), (*xd, *wd), "dot")
+
+
+def _as_values(x, name):
+    """x itself when it holds only Values (the usual case, checked cheaply); otherwise a
+    copy in which plain numbers become constant Values (inputs that need no gradient)."""
+    if all(isinstance(v, Value) for v in x):
+        return x
+    return [v if isinstance(v, Value) else engine._as_value(v, f"linear: {name}") for v in x]
 
 
 def _check_linear_shapes(x, weight, bias):

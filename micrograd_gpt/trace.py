@@ -210,23 +210,25 @@ def _num(x):
 
 
 def _table(header, rows, right=()):
-    """Rows of strings as aligned columns; columns in `right` are right-aligned."""
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    """Rows of strings as aligned columns; columns in `right` are right-aligned. A row
+    that is a plain string (the "… more rows …" gap) is printed as it is."""
+    table_rows = [header] + [r for r in rows if not isinstance(r, str)]
+    widths = [max(len(str(r[i])) for r in table_rows) for i in range(len(header))]
 
     def line(row):
         cells = [str(c).rjust(w) if i in right else str(c).ljust(w)
                  for i, (c, w) in enumerate(zip(row, widths))]
         return "  ".join(cells).rstrip()
     rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule] + [line(r) for r in rows])
+    return "\n".join([line(header), rule] + [r if isinstance(r, str) else line(r) for r in rows])
 
 
-def _rows_with_limit(rows, max_rows, width):
+def _rows_with_limit(rows, max_rows):
     if max_rows is None or len(rows) <= max_rows:
         return rows
     half = max_rows // 2
     hidden = len(rows) - 2 * half
-    return rows[:half] + [[f"… {hidden:,} more rows …"] + [""] * (width - 1)] + rows[-half:]
+    return rows[:half] + [f"  … {hidden:,} more rows …"] + rows[-half:]
 
 
 def format_trace(t, max_rows=None):
@@ -251,15 +253,15 @@ def format_trace(t, max_rows=None):
              if n.labelled] or [[n.name, _num(n.data), _num(t.grads[n.key])] for n in t.nodes]
     parts = [
         "Forward pass: each value, computed after its inputs",
-        _table(["step", "node = formula", "value"], _rows_with_limit(fwd, max_rows, 3), {0, 2}),
+        _table(["step", "node = formula", "value"], _rows_with_limit(fwd, max_rows), {0, 2}),
         "",
         "Backward pass: grad(child) += local × grad(node), from the output back to the inputs",
         _table(["step", "node", "child", "local", "grad(node)", "local×grad",
                 "grad(child) before -> after"],
-               _rows_with_limit(bwd, max_rows, 7), {0, 3, 4, 5}),
+               _rows_with_limit(bwd, max_rows), {0, 3, 4, 5}),
         "",
         "Gradients at the end (what backward() gives)",
-        _table(["name", "data", "grad"], _rows_with_limit(final, max_rows, 3), {1, 2}),
+        _table(["name", "data", "grad"], _rows_with_limit(final, max_rows), {1, 2}),
     ]
     return "\n".join(parts)
 

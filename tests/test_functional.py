@@ -293,3 +293,17 @@ def test_bad_arguments_raise_a_clear_value_error(code, fragments, fused):
     message = str(info.value)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} missing from {message!r}"
+
+
+def test_linear_accepts_plain_numbers_as_inputs_in_both_modes():
+    """Numbers in x are constant inputs: same outputs as Values, and the weights still get
+    their gradients (x_j)."""
+    import micrograd_gpt.functional as F
+    from micrograd_gpt.engine import Value
+    for fused in (True, False):
+        with F.fused_ops(fused):
+            W = [[Value(0.5), Value(-1.0)], [Value(2.0), Value(0.25)]]
+            y = F.linear([3.0, 4.0], W)
+            assert [v.data for v in y] == [0.5 * 3.0 - 1.0 * 4.0, 2.0 * 3.0 + 0.25 * 4.0]
+            F.sum_values(y).backward()
+            assert [[w.grad for w in row] for row in W] == [[3.0, 4.0], [3.0, 4.0]]
