@@ -84,8 +84,13 @@ def dot(a, b):
         raise ValueError("dot: got two empty lists")
     if not _fused:
         return sum_values([x * y for x, y in zip(a, b)])
+    if _all_values(a) and _all_values(b):  # the usual case (attention): a quicker path
+        ad, bd = [v.data for v in a], [v.data for v in b]
+        if not engine.is_grad_enabled():  # inference: just the number, no graph
+            return Value(sum(map(mul, ad, bd)))
+        return Value(sum(map(mul, ad, bd)), (*a, *b), (*bd, *ad), "dot")
     ad, bd = [_data(v) for v in a], [_data(v) for v in b]
-    if not engine.is_grad_enabled():  # inference: just the number, no graph
+    if not engine.is_grad_enabled():
         return Value(sum(map(mul, ad, bd)))
     # children: the Values among a, then among b; toward a_i the derivative is b_i, and back
     children, locals_ = [], []
@@ -131,7 +136,7 @@ def _row_dot(row, x, xd):
 def _as_values(x, name):
     """x itself when it holds only Values (the usual case, checked cheaply); otherwise a
     copy in which plain numbers become constant Values (inputs that need no gradient)."""
-    if all(isinstance(v, Value) for v in x):
+    if _all_values(x):
         return x
     return [v if isinstance(v, Value) else engine._as_value(v, f"linear: {name}") for v in x]
 
@@ -188,6 +193,10 @@ def cross_entropy(logits, target):
     grads = [e / total for e in exps]
     grads[target] -= 1.0
     return Value(loss, tuple(logits), tuple(grads), "cross_entropy")
+
+
+def _all_values(values):
+    return all(type(v) is Value for v in values)
 
 
 def _data(v):
