@@ -36,7 +36,7 @@ import numbers
 from itertools import count
 from operator import attrgetter
 
-__all__ = ["Value", "OperandError", "topological_order", "no_grad", "enable_grad", "is_grad_enabled", "module_scope", "current_scope"]
+__all__ = ["Value", "OperandError", "DivisionByZeroError", "FloatOverflowError", "topological_order", "no_grad", "enable_grad", "is_grad_enabled", "module_scope", "current_scope"]
 
 # ---------------------------------------------------------------------------------------
 # Global switches. They are plain module globals (read on every node creation, so they
@@ -104,7 +104,7 @@ class Value:
         p = _as_float(exponent, "**")
         x = self.data
         if x == 0.0 and p < 0:
-            raise ValueError(f"0 ** {p:g} is a division by zero (the base is 0)")
+            raise DivisionByZeroError(f"0 ** {p:g} is a division by zero (the base is 0)")
         if x < 0 and not p.is_integer():
             raise ValueError(
                 f"{x:g} ** {p:g}: a negative base to a fractional power is not a real number")
@@ -116,7 +116,7 @@ class Value:
             # d(x^p)/dx = p * x^(p-1)
             local = p * x ** (p - 1) if p != 0 else 0.0
         except OverflowError:
-            raise ValueError(f"{x:g} ** {p:g} (or its derivative) overflows a float") from None
+            raise FloatOverflowError(f"{x:g} ** {p:g} (or its derivative) overflows a float") from None
         return Value(out, (self,), (local,), f"**{p:g}")
 
     def _pow_value(self, exponent):
@@ -130,13 +130,14 @@ class Value:
             # d(a^b)/da = b * a^(b-1),  d(a^b)/db = a^b * ln(a)
             locals_ = (b * a ** (b - 1), out * math.log(a))
         except OverflowError:
-            raise ValueError(f"{a:g} ** {b:g} (or its derivative) overflows a float") from None
+            raise FloatOverflowError(f"{a:g} ** {b:g} (or its derivative) overflows a float") from None
         return Value(out, (self, exponent), locals_, "**")
 
     def exp(self):
         x = self.data
         if x > 709.78:
-            raise ValueError(f"exp({x:g}) overflows a float (the largest allowed input is ~709.78)")
+            raise FloatOverflowError(
+                f"exp({x:g}) overflows a float (the largest allowed input is ~709.78)")
         e = math.exp(x)
         # d(e^x)/dx = e^x
         return Value(e, (self,), (e,), "exp")
@@ -210,7 +211,7 @@ class Value:
         other = _as_value(other, "/")
         a, b = self.data, other.data
         if b == 0.0:
-            raise ValueError(f"division by zero: {a:g} / 0")
+            raise DivisionByZeroError(f"division by zero: {a:g} / 0")
         out = a / b
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b² (written -(a/b)/b so a tiny b cannot underflow b²)
         return Value(out, (self, other), (1.0 / b, -out / b), "/")
@@ -329,6 +330,16 @@ _creation_number = attrgetter("_seq")
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
+class DivisionByZeroError(ZeroDivisionError, ValueError):
+    """x / 0 or 0 ** -1. Both a ZeroDivisionError (what Python raises) and a ValueError
+    (what this library raises for every bad input), so either `except` catches it."""
+
+
+class FloatOverflowError(OverflowError, ValueError):
+    """A result (or its derivative) too large for a float: exp(1000), 10.0 ** 400,
+    1e200 * 1e200. Both an OverflowError and a ValueError."""
+
+
 class OperandError(TypeError, ValueError):
     """A non-number where a number was needed (`Value("3")`, `Value(1) + "a"`).
 
@@ -345,7 +356,7 @@ def _as_float(x, op):
     try:
         f = float(x)
     except OverflowError:
-        raise ValueError(f"{op}: {x!r} is too large for a float") from None
+        raise FloatOverflowError(f"{op}: {x!r} is too large for a float") from None
     if f - f != 0.0:
         raise ValueError(f"{op}: got {f!r}; only finite numbers are allowed")
     return f
@@ -356,7 +367,8 @@ def _checked_number(data, op):
     if type(data) is not float:
         return _as_float(data, "Value()")
     if op:  # an operation produced it: float overflow in + or *, for example
-        raise ValueError(f"the operation {op!r} produced {data!r}: the result overflows a float")
+        raise FloatOverflowError(
+            f"the operation {op!r} produced {data!r}: the result overflows a float")
     raise ValueError(f"Value() got {data!r}: only finite numbers are allowed")
 
 

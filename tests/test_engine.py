@@ -479,3 +479,19 @@ def test_plain_numbers_of_other_numeric_types_work(op):
     x = Value(1.5)
     assert op(x, Fraction(1, 2)).data == op(1.5, 0.5)
     assert op(Fraction(1, 2), x).data == op(0.5, 1.5)
+
+
+def test_errors_are_also_the_builtin_exception_python_would_raise():
+    """Division by zero is a ZeroDivisionError and overflow an OverflowError, as in plain
+    Python, and both are ValueErrors like every other bad input here."""
+    from micrograd_gpt.engine import DivisionByZeroError, FloatOverflowError
+    with pytest.raises(ZeroDivisionError):
+        Value(1.0) / 0
+    with pytest.raises(ZeroDivisionError):
+        Value(0.0) ** -2
+    with pytest.raises(OverflowError):
+        Value(800.0).exp()
+    with pytest.raises(OverflowError):
+        Value(1e200) * Value(1e200)
+    assert issubclass(DivisionByZeroError, ValueError)
+    assert issubclass(FloatOverflowError, ValueError)
