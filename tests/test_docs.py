@@ -175,9 +175,9 @@ def test_links_and_pictures_exist(page):
 def test_readme_starts_with_the_two_commands_and_links_every_chapter():
     text = README.read_text(encoding="utf-8")
     first_block = text.split("```bash", 1)[1].split("```", 1)[0]
-    assert "pip install -e . && micrograd-gpt train" in first_block
+    assert 'pip install -e ".[viz]" && micrograd-gpt train' in first_block
     assert 'pip install -e ".[dev,torch]" && python -m pytest' in first_block
-    assert text.index("pip install -e . && micrograd-gpt train") < text.index("## ")
+    assert text.index('pip install -e ".[viz]" && micrograd-gpt train') < text.index("## ")
     for chapter in CHAPTERS:
         assert f"docs/{chapter}" in text, f"the README does not link {chapter}"
     assert re.search(r"!\[[^\]]*\]\(docs/figures/[a-z_]+\.svg\)", text), "no graph picture"
