@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import float_floor  # noqa: E402  (benchmarks/float_floor.py)
 
-from micrograd_gpt import functional as F  # noqa: E402
 from micrograd_gpt.engine import enable_grad, no_grad, topological_order  # noqa: E402
 from micrograd_gpt.gpt import GPT, GPTConfig, sample_token  # noqa: E402
 from micrograd_gpt.inference import FloatGPT  # noqa: E402
