@@ -2,9 +2,9 @@
 
 Sampling needs no gradients, so it needs no graph and no Value objects at all. This file
 runs the very same computation as `GPT._step` (the same operations in the same order, so
-the same floating-point results, bit for bit) on a snapshot of the weights taken as plain
-floats. It is the only fast path of the model, and tests/test_inference.py proves it equal
-to the Value forward for every GPTConfig option.
+the same floating-point results as the fused graph, bit for bit) on a snapshot of the
+weights taken as plain floats. It is the only fast path of the model, and
+tests/test_inference.py proves it equal to the Value forward for every GPTConfig option.
 
 Read gpt.py, nn.py and attention.py first: this is the same story without the autograd.
 """
