@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import float_floor  # noqa: E402  (benchmarks/float_floor.py)
 
 from micrograd_gpt.engine import enable_grad, no_grad, topological_order  # noqa: E402
-from micrograd_gpt.gpt import GPT, GPTConfig, sample_token  # noqa: E402
-from micrograd_gpt.inference import FloatGPT  # noqa: E402
+from micrograd_gpt.gpt import GPT, GPTConfig  # noqa: E402
+from micrograd_gpt.sampling import sample_token  # noqa: E402
 from micrograd_gpt.optim import Adam  # noqa: E402
 from micrograd_gpt.train import TrainConfig, batch_loss, prepare_data, train_step  # noqa: E402
 
@@ -129,12 +129,12 @@ def training_step_table(label, model_kwargs, docs, repeats, with_plain=True, wit
 def generation_table(model_kwargs, tokens=200, repeats=3):
     """Tokens/s stepping through a KV cache three ways, sampling the same tokens:
     Value nodes with the graph recorded, Value nodes under no_grad, and the float path
-    that `GPT.generate` uses (inference.FloatGPT: no nodes at all)."""
+    that `GPT.generate` uses (model.float_copy(): no nodes at all)."""
     model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
     T = model.config.max_seq_len
 
     def run(way):
-        stepper = FloatGPT(model) if way == "generate()" else model
+        stepper = model.float_copy() if way == "generate()" else model
         rng = random.Random(1)
         out, token = [], 0
         with (no_grad() if way == "no_grad" else enable_grad()):

@@ -5,7 +5,7 @@
     python docs/make_figures.py expr_graph      # only some of them
 
 Graph pictures come from `micrograd_gpt.viz` (Graphviz's `dot`, or graphviz-pure), the loss
-curve from `micrograd_gpt.loss_plot` after a short training run. With the environment
+curve from `micrograd_gpt.plots` after a short training run. With the environment
 variable MICROGRAD_GPT_QUICK=1 the training run is shortened (the tests use that).
 """
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 from micrograd_gpt import Value
 from micrograd_gpt import functional as F
 from micrograd_gpt.nn import Linear, Module
-from micrograd_gpt.viz import draw_dot, gpt_training_step, module_summary, draw_modules, \
+from micrograd_gpt.train import training_step_graph
+from micrograd_gpt.viz import draw_dot, module_summary, draw_modules, \
     render_graph
 
 FIGURES = Path(__file__).resolve().parent / "figures"
@@ -83,7 +84,7 @@ def dot_plain_and_fused(out):
 
 def gpt_step(out):
     """One training step of the `tiny` preset GPT on four names, one box per module."""
-    loss, _, batch = gpt_training_step("tiny", batch_size=4, seed=0)
+    loss, _, batch = training_step_graph("tiny", batch_size=4, seed=0)
     summary = module_summary(loss)
     title = (f"One training step of the tiny GPT on {len(batch)} names: {summary.nodes:,} "
              f"nodes, one box per module")
@@ -92,7 +93,7 @@ def gpt_step(out):
 
 def loss_curve(out):
     """The loss curves of a short run of the tiny preset on names."""
-    from micrograd_gpt.loss_plot import write_loss_plot
+    from micrograd_gpt.plots import write_loss_plot
     from micrograd_gpt.train import TrainConfig, train
 
     steps = 8 if QUICK else 300

@@ -10,8 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from micrograd_gpt import GraphvizNotInstalled, Value, draw_dot, module_summary, render_graph
-from micrograd_gpt.viz import gpt_training_step
+from micrograd_gpt import GraphvizNotInstalled, Value, draw_dot, render_graph
+from micrograd_gpt.train import training_step_graph
+from micrograd_gpt.viz import module_summary
 
 
 def main(out_dir):
@@ -21,7 +22,7 @@ def main(out_dir):
     root.backward()
     print(f"tanh(a*b + c) = {root.data:.4f}; grads a={a.grad:.4f} b={b.grad:.4f} c={c.grad:.4f}")
 
-    loss, model, batch = gpt_training_step("tiny", batch_size=4)
+    loss, model, batch = training_step_graph("tiny", batch_size=4)
     summary = module_summary(loss)
     print(f"one training step of the tiny GPT on {len(batch)} names: {summary.nodes:,} nodes "
           f"in {len(summary.ops)} modules")

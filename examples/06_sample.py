@@ -9,7 +9,7 @@ import os
 import random
 import sys
 
-from micrograd_gpt import load_checkpoint
+from micrograd_gpt.checkpoint import load_checkpoint
 from micrograd_gpt.train import TrainConfig, sample, train
 
 QUICK = os.environ.get("MICROGRAD_GPT_QUICK") == "1"

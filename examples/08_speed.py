@@ -10,7 +10,6 @@ import time
 
 from micrograd_gpt import GPT, GPTConfig, no_grad
 from micrograd_gpt.engine import topological_order
-from micrograd_gpt.inference import FloatGPT
 
 QUICK = os.environ.get("MICROGRAD_GPT_QUICK") == "1"
 # the microgpt preset's shape
@@ -41,7 +40,7 @@ def main():
               f"{seconds * 1e3:7.1f} ms")
 
     model = GPT(GPTConfig(**SHAPE), rng=random.Random(0))
-    fast = FloatGPT(model)
+    fast = model.float_copy()
 
     def on_values():
         cache = model.new_cache()

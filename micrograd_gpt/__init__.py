@@ -1,30 +1,57 @@
 """micrograd_gpt: a tiny scalar autograd engine with a GPT built on top, in pure Python.
 
 Start with `Value` (one number that knows its gradient), then `micrograd_gpt.nn` (modules
-built from Values) and `GPT`. Everything is plain Python; importing this package never
-imports torch.
+built from Values) and `GPT`. The package is in layers, each using only those below it:
+
+    edge       cli/ (the commands), book (the seed's functions), interop (PyTorch), expr
+    looking    viz (graphs), trace (backward step by step), plots
+    training   optim, data, presets, train, checkpoint
+    model      nn, attention, gpt, lm (the interface of every model), models, sampling
+    core       engine (Value), functional, finite_differences (gradcheck), checks, files
+
+Importing this package loads nothing else: each name below is imported the first time it
+is used, so `from micrograd_gpt import Value` loads the engine alone (no graphviz, no
+torch), and `from micrograd_gpt import draw_dot` loads the drawing code when asked.
 """
+import importlib
+
 __version__ = "0.1.0"
 
-from .engine import (Value, no_grad, enable_grad, is_grad_enabled,  # noqa: F401
-                     OperandError, DivisionByZeroError, FloatOverflowError)
-from .gradcheck import gradcheck, GradcheckResult  # noqa: F401
-from . import functional  # noqa: F401
+# name -> the submodule that defines it (a submodule's own name maps to itself)
+_EXPORTS = {
+    # core: the engine, gradient checking, operations on lists of Values
+    "Value": "engine", "no_grad": "engine", "enable_grad": "engine",
+    "is_grad_enabled": "engine", "OperandError": "engine", "DivisionByZeroError": "engine",
+    "FloatOverflowError": "engine",
+    "gradcheck": "finite_differences", "GradcheckResult": "finite_differences",
+    "functional": "functional",
+    # the model layer
+    "nn": "nn", "Module": "nn", "Linear": "nn", "Embedding": "nn", "LayerNorm": "nn",
+    "RMSNorm": "nn", "MLP": "nn",
+    "CausalSelfAttention": "attention", "KVCache": "attention",
+    "GPT": "gpt", "GPTConfig": "gpt", "count_parameters": "gpt",
+    "LanguageModel": "lm",
+    # training: the optimizers
+    "SGD": "optim", "Adam": "optim", "AdamW": "optim", "clip_grad_norm": "optim",
+    # looking at graphs
+    "draw_dot": "viz", "render_graph": "viz", "GraphvizNotInstalled": "viz",
+    # the seed book's functional API (its softmax and generate stay in `book`, beside the
+    # model's own: `from micrograd_gpt.book import softmax, generate`)
+    "book": "book", "make_gpt_params": "book", "gpt_forward": "book", "demo": "book",
+}
 
-# modules and the GPT
-from . import nn  # noqa: F401
-from .nn import Module, Linear, Embedding, LayerNorm, RMSNorm, MLP  # noqa: F401
-from .attention import CausalSelfAttention, KVCache  # noqa: F401
-from .gpt import GPTConfig, GPT, Block, count_parameters, sample_token  # noqa: F401
-# the seed book's functional API
-from .book import make_gpt_params, gpt_forward, softmax, generate, demo  # noqa: F401
-# data, optimizers, training, checkpoints
-from .data import CharTokenizer, load_dataset  # noqa: F401
-from .optim import SGD, Adam, AdamW, clip_grad_norm  # noqa: F401
-# the training function stays `micrograd_gpt.train.train`: exporting it here would hide
-# the `micrograd_gpt.train` module behind a function of the same name
-from .train import TrainConfig, TrainResult  # noqa: F401
-from .checkpoint import save_checkpoint, load_checkpoint, CheckpointError  # noqa: F401
-# seeing the graph: drawings and step-by-step traces
-from .viz import draw_dot, render_graph, module_summary, GraphvizNotInstalled  # noqa: F401
-from .trace import trace, format_trace, print_trace, save_trace_html  # noqa: F401
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name):
+    """Import the submodule that defines `name` on first use (PEP 562)."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'micrograd_gpt' has no attribute {name!r}")
+    module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+    value = module if _EXPORTS[name] == name else getattr(module, name)
+    globals()[name] = value  # next time, a plain attribute lookup
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from . import functional as F
-from .engine import Value
+from .checks import check_int
 from .nn import Linear, Module
 
 __all__ = ["KVCache", "CausalSelfAttention"]
@@ -26,6 +26,7 @@ class KVCache:
     """
 
     def __init__(self, num_heads):
+        check_int("num_heads", num_heads, 1)
         self.keys = [[] for _ in range(num_heads)]    # [h][t][head_dim]
         self.values = [[] for _ in range(num_heads)]  # [h][t][head_dim]
 
@@ -51,6 +52,8 @@ class CausalSelfAttention(Module):
     """
 
     def __init__(self, d_model, num_heads, rng=None, std=0.02):
+        check_int("d_model", d_model, 1)
+        check_int("num_heads", num_heads, 1)
         if d_model % num_heads:
             raise ValueError(
                 f"d_model must be divisible by num_heads, got d_model={d_model}, "
@@ -69,8 +72,7 @@ class CausalSelfAttention(Module):
         q, k, v = self.wq(x), self.wk(x), self.wv(x)  # each [d]
         # Scale q once (d nodes) instead of every score (t+1 nodes per head): the same
         # numbers as (q·k)/sqrt(hd), fewer nodes for long sequences. One constant node.
-        scale = Value(1.0 / math.sqrt(hd))
-        q = [qi * scale for qi in q]
+        q = F.scale(q, 1.0 / math.sqrt(hd))
         heads_out = []
         for h in range(self.num_heads):
             part = slice(h * hd, (h + 1) * hd)

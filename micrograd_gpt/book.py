@@ -7,14 +7,14 @@ argument order here, so its code runs unchanged, but each one is a thin layer ov
 """
 from __future__ import annotations
 
-import math
 import random
 
-from .engine import no_grad
+from . import functional as F
+from .checks import check_number
 from .gpt import GPT, GPTConfig, count_parameters
 
 __all__ = ["GPTConfig", "make_gpt_params", "gpt_forward", "softmax", "generate",
-           "count_parameters", "demo", "main_demo"]
+           "count_parameters", "demo"]
 
 
 def make_gpt_params(config, rng):
@@ -29,11 +29,11 @@ def make_gpt_params(config, rng):
 def gpt_forward(tokens, params, config):
     """The next-token logits after the last of `tokens`: a list of vocab_size floats.
 
-    Computed without a graph (under no_grad): for gradients, use `params.loss(tokens)`.
+    Computed without a graph (the model's forward on its float copy): for gradients, use
+    `params.loss(tokens)`.
     """
     _check_params(params, config)
-    with no_grad():
-        return [v.data for v in params(list(tokens))[-1]]
+    return params.float_copy()(list(tokens))[-1]
 
 
 def softmax(logits):
@@ -41,18 +41,12 @@ def softmax(logits):
 
     Subtracting the max changes nothing mathematically and keeps exp from overflowing.
     """
-    logits = list(logits)
-    if not logits:
-        raise ValueError("logits must hold at least one number, got an empty list")
-    m = max(logits)
-    exps = [math.exp(z - m) for z in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
+    return F.softmax([check_number("logits", z) for z in logits])
 
 
 def generate(params, config, prompt, max_new_tokens, temperature=1.0, top_k=None, rng=None):
     """The book's sampler: up to `max_new_tokens` new token ids after `prompt` (the new ones
-    only). Delegates to `GPT.generate` (KV cache, no_grad; rng None -> random.Random(0))."""
+    only). Delegates to `GPT.generate` (KV cache, no graph; rng None -> random.Random(0))."""
     _check_params(params, config)
     return params.generate(prompt, max_new_tokens, temperature=temperature, top_k=top_k,
                            rng=rng)
@@ -82,28 +76,6 @@ def demo(seed=7):
         "generated": generated,
         "full_sequence": [1, 2, 3] + generated,
     }
-
-
-def format_demo(result):
-    """The demo dict as aligned `key: value` lines (numbers rounded for reading)."""
-    lines = []
-    for key, value in result.items():
-        if isinstance(value, float):
-            text = f"{value:.6f}"
-        elif isinstance(value, int):
-            text = f"{value:,}"
-        elif isinstance(value, list) and value and isinstance(value[0], float):
-            text = "[" + ", ".join(f"{x:+.5f}" for x in value) + "]"
-        else:
-            text = str(value)
-        lines.append(f"{key + ':':<17} {text}")
-    return "\n".join(lines)
-
-
-def main_demo(args):
-    """`micrograd-gpt demo [--seed N]`: run `demo` and print its results."""
-    print(format_demo(demo(seed=getattr(args, "seed", 7))))
-    return 0
 
 
 def _check_params(params, config):

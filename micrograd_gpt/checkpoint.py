@@ -4,7 +4,8 @@ A checkpoint holds everything needed to use the model *and* to continue training
 where it stopped:
 
     format, version     what this file is ("micrograd-gpt-checkpoint", version 1)
-    model_config        the GPTConfig fields (dataclasses.asdict)
+    model_kind          which model (models.py): "gpt", ... (absent in older files: "gpt")
+    model_config        the fields of the model's config (dataclasses.asdict)
     tokenizer           CharTokenizer.to_dict()
     weights             model.state_dict(): name -> nested lists of floats
     optimizer           optimizer.state_dict(): settings, step count, m / v / momentum buffers
@@ -30,7 +31,8 @@ import random
 from pathlib import Path
 
 from .data import CharTokenizer
-from .files import atomic_write, atomic_write_text  # noqa: F401  (atomic_write_text: re-exported)
+from .files import atomic_write, atomic_write_text, read_text
+from .models import DEFAULT_KIND, MODELS, model_config
 
 __all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint",
            "atomic_write_text", "FORMAT", "FORMAT_VERSION"]
@@ -55,6 +57,7 @@ def save_checkpoint(path, *, model, tokenizer, step, optimizer=None, train_confi
     payload = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
+        "model_kind": model.kind,
         "model_config": dataclasses.asdict(model.config),
         "tokenizer": tokenizer.to_dict(),
         "weights": model.state_dict(),
@@ -143,7 +146,8 @@ def load_checkpoint(path):
         raise CheckpointError(f"{path}: incomplete checkpoint, missing {', '.join(missing)}")
 
     tokenizer = _load_part(path, "tokenizer", CharTokenizer.from_dict, payload["tokenizer"])
-    model = _build_model(path, payload["model_config"], payload["weights"])
+    model = _build_model(path, payload.get("model_kind", DEFAULT_KIND), payload["model_config"],
+                         payload["weights"])
     if tokenizer.vocab_size != model.config.vocab_size:
         raise CheckpointError(f"{path}: the tokenizer has {tokenizer.vocab_size} tokens but "
                               f"the model's vocab_size is {model.config.vocab_size}")
@@ -162,15 +166,9 @@ def load_checkpoint(path):
 
 def _read_json(path):
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such checkpoint file") from None
-    except IsADirectoryError:
-        raise CheckpointError(f"{path}: is a directory, not a checkpoint file") from None
-    except UnicodeDecodeError:
-        raise CheckpointError(f"{path}: not a text file, so not a checkpoint") from None
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot be read ({e.strerror})") from None
+        text = read_text(path, "checkpoint")
+    except ValueError as e:
+        raise CheckpointError(str(e)) from None
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
@@ -197,11 +195,12 @@ def _load_part(path, what, load, value):
         raise CheckpointError(f"{path}: bad {what}: {e}") from None
 
 
-def _build_model(path, config_dict, weights):
-    from .gpt import GPT, GPTConfig  # imported here: checkpoint files need no model to write
-
-    config = _load_part(path, "model_config", lambda d: GPTConfig(**d), config_dict)
-    model = GPT(config)
+def _build_model(path, kind, config_dict, weights):
+    if kind not in MODELS:
+        raise CheckpointError(f"{path}: unknown model_kind {kind!r} (this version knows "
+                              f"{', '.join(MODELS)})")
+    config = _load_part(path, "model_config", lambda d: model_config(kind, d), config_dict)
+    model = MODELS[kind](config)
     _load_part(path, "weights", model.load_state_dict, weights)
     return model
 

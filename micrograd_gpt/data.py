@@ -17,13 +17,17 @@ character from, and the last one teaches it when a name is finished.
 """
 from __future__ import annotations
 
+import hashlib
 import random
+from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
+
+from .checks import check_bool, check_int, check_number
+from .files import read_text
 
 __all__ = [
     "CharTokenizer", "DATASETS", "load_dataset", "read_text_file", "split_lines",
-    "chunk_text", "train_val_split",
+    "chunk_text", "train_val_split", "PreparedData", "prepare_documents",
 ]
 
 # name -> (file inside micrograd_gpt/datasets/, how it is cut into documents)
@@ -134,27 +138,12 @@ def load_dataset(name):
 
 def read_text_file(path):
     """The contents of a UTF-8 text file, or a ValueError that says what is wrong with it
-    (missing, empty, binary, or not UTF-8) instead of a traceback from deep inside."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ValueError(f"data file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ValueError(f"data file {str(path)!r} is a directory, not a text file") from None
-    except OSError as e:
-        raise ValueError(f"data file {str(path)!r} cannot be read: {e.strerror}") from None
-    if not raw.strip():
+    (missing, a folder or a device, empty, binary, or not UTF-8) instead of a traceback
+    from deep inside."""
+    text = read_text(path, "data file")
+    if not text.strip():
         raise ValueError(f"data file {str(path)!r} is empty (it needs some text)")
-    if b"\x00" in raw:
-        raise ValueError(f"data file {str(path)!r} looks binary (it contains NUL bytes); "
-                         "expected a UTF-8 text file")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"data file {str(path)!r} is not valid UTF-8 (bad byte at offset "
-                         f"{e.start}); save it as UTF-8 text") from None
-    return text.removeprefix("\ufeff")  # a byte-order mark is not part of the text
+    return text
 
 
 # -------------------------------------------------------------------------------------
@@ -184,8 +173,7 @@ def chunk_text(text, chunk_len):
     >>> chunk_text("abcdefg", 3)
     ['abc', 'def']
     """
-    if isinstance(chunk_len, bool) or not isinstance(chunk_len, int) or chunk_len < 1:
-        raise ValueError(f"chunk_len: must be an integer >= 1, got {chunk_len!r}")
+    check_int("chunk_len", chunk_len, 1)
     pieces = [text[i:i + chunk_len] for i in range(0, len(text), chunk_len)]
     pieces = [p for p in pieces if len(p) >= 2]
     if not pieces:
@@ -197,8 +185,7 @@ def train_val_split(documents, val_fraction=0.1, seed=0):
     """Shuffle a copy of `documents` with `random.Random(seed)` and cut it in two:
     `(train, val)`, with `round(val_fraction * n)` documents in val (at least 1 when
     0 < val_fraction). The same seed always gives the same split."""
-    if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction: must be in [0, 1), got {val_fraction!r}")
+    check_number("val_fraction", val_fraction, 0, 1, high_open=True)
     docs = list(documents)
     if len(docs) < 2 and val_fraction > 0:
         raise ValueError(f"documents: need at least 2 to split into train and validation, "
@@ -206,3 +193,50 @@ def train_val_split(documents, val_fraction=0.1, seed=0):
     random.Random(seed).shuffle(docs)
     n_val = max(1, round(val_fraction * len(docs))) if val_fraction > 0 else 0
     return docs[n_val:], docs[:n_val]
+
+
+# -------------------------------------------------------------------------------------
+# All of it at once: a source -> encoded training and validation documents
+# -------------------------------------------------------------------------------------
+@dataclass
+class PreparedData:
+    """The token lists a run trains and validates on."""
+
+    description: str        # what the data is, for the log
+    tokenizer: CharTokenizer
+    train: list             # [num_train][<= max_seq_len + 1] token ids
+    val: list               # [num_val][...]
+    text_mode: bool
+    fingerprint: str        # sha256 of the text: a resumed run checks it is the same data
+    num_documents: int
+    num_cropped: int        # documents cut to max_seq_len + 1 tokens
+
+
+def prepare_documents(source, max_seq_len, text_mode=False, val_fraction=0.1, seed=0):
+    """Read `source` ("names", "text" or a file path), cut it into documents (lines, or
+    pieces of max_seq_len characters when `text_mode`), build the tokenizer, split (by
+    `seed`) and encode. Documents longer than max_seq_len + 1 tokens are cropped: a model
+    has only max_seq_len positions to predict from."""
+    check_int("max_seq_len", max_seq_len, 1)
+    check_bool("text_mode", text_mode)
+    if source in DATASETS:
+        text, description = load_dataset(source), f"{source} (embedded: {DATASETS[source][0]})"
+    else:
+        text, description = read_text_file(source), str(source)
+    documents = chunk_text(text, max_seq_len) if text_mode else split_lines(text)
+    tokenizer = CharTokenizer.from_documents(documents)
+    train_docs, val_docs = train_val_split(documents, val_fraction, seed)
+    if text_mode:
+        # a piece of a longer text: BOS in front, no closing BOS (the text goes on)
+        encode = lambda doc: [tokenizer.bos] + tokenizer.encode(doc)  # noqa: E731
+    else:
+        encode = tokenizer.encode_document
+    limit = max_seq_len + 1
+    train_ids = [encode(doc) for doc in train_docs]
+    val_ids = [encode(doc) for doc in val_docs]
+    return PreparedData(
+        description=description, tokenizer=tokenizer,
+        train=[ids[:limit] for ids in train_ids], val=[ids[:limit] for ids in val_ids],
+        text_mode=text_mode, fingerprint=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        num_documents=len(documents),
+        num_cropped=sum(len(ids) > limit for ids in train_ids + val_ids))

@@ -30,13 +30,14 @@ from finite inputs (exp overflow, log(0), x / 0, 0 ** -1, 1e200 * 1e200) raise a
 """
 from __future__ import annotations
 
-import functools
+import contextlib
 import math
 import numbers
 from itertools import count
 from operator import attrgetter
 
-__all__ = ["Value", "OperandError", "DivisionByZeroError", "FloatOverflowError", "topological_order", "no_grad", "enable_grad", "is_grad_enabled", "module_scope", "current_scope"]
+__all__ = ["Value", "OperandError", "DivisionByZeroError", "FloatOverflowError", "topological_order", "no_grad", "enable_grad", "is_grad_enabled", "module_scope", "current_scope",
+           "TemporarySetting"]
 
 # ---------------------------------------------------------------------------------------
 # Global switches. They are plain module globals (read on every node creation, so they
@@ -164,11 +165,8 @@ class Value:
         return Value(t, (self,), (1.0 - t * t,), "tanh")
 
     def sigmoid(self):
-        x = self.data
-        # written in the form that cannot overflow for large |x|
-        s = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
-        # d(sigmoid x)/dx = sigmoid(x) * (1 - sigmoid(x))
-        return Value(s, (self,), (s * (1.0 - s),), "sigmoid")
+        s, local = sigmoid_and_derivative(self.data)
+        return Value(s, (self,), (local,), "sigmoid")
 
     def relu(self):
         x = self.data
@@ -177,13 +175,8 @@ class Value:
 
     def gelu(self):
         """GELU, GPT-2's tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
-        x = self.data
-        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
-        t = math.tanh(inner)
-        # product rule: d/dx = 0.5(1+t) + 0.5x·(1-t²)·√(2/π)(1 + 3·0.044715·x²)
-        d_inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
-        local = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner
-        return Value(0.5 * x * (1.0 + t), (self,), (local,), "gelu")
+        y, local = gelu_and_derivative(self.data)
+        return Value(y, (self,), (local,), "gelu")
 
     def __abs__(self):
         x = self.data
@@ -289,6 +282,29 @@ class Value:
             node.grad = 0.0
 
 
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+# The two activations whose formulas take more than one line: value and local derivative
+# computed together, so the float path (functional.gelu on a float) uses the same lines.
+
+def sigmoid_and_derivative(x):
+    """(sigmoid(x), d sigmoid/dx) for a float x."""
+    # written in the form that cannot overflow for large |x|
+    s = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+    # d(sigmoid x)/dx = sigmoid(x) * (1 - sigmoid(x))
+    return s, s * (1.0 - s)
+
+
+def gelu_and_derivative(x):
+    """(gelu(x), d gelu/dx) for a float x: GPT-2's tanh approximation
+    gelu(x) = 0.5·x·(1 + tanh(u)),  u = √(2/π)·(x + 0.044715·x³)."""
+    t = math.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+    # product rule: d/dx = 0.5(1+t) + 0.5x·(1-t²)·du/dx,  du/dx = √(2/π)(1 + 3·0.044715·x²)
+    du_dx = _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
+    return 0.5 * x * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du_dx
+
+
 def topological_order(root):
     """All nodes `root` depends on (root included), each after all of its children.
 
@@ -327,9 +343,6 @@ _creation_number = attrgetter("_seq")
 # ---------------------------------------------------------------------------------------
 # Checking what comes in
 # ---------------------------------------------------------------------------------------
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-
-
 class DivisionByZeroError(ZeroDivisionError, ValueError):
     """x / 0 or 0 ** -1. Both a ZeroDivisionError (what Python raises) and a ValueError
     (what this library raises for every bad input), so either `except` catches it."""
@@ -386,42 +399,45 @@ def _data_of(x):
 # ---------------------------------------------------------------------------------------
 # Switches: no_grad() and module scopes
 # ---------------------------------------------------------------------------------------
-class _GradMode:
-    """Base for `no_grad`/`enable_grad`: a context manager that is also a decorator."""
+class TemporarySetting(contextlib.ContextDecorator):
+    """Set one module-level switch for the length of a `with` block, then put the old value
+    back, even if the block raises. Also a decorator: `@no_grad()` wraps a function in it.
 
-    _enabled = True
+    The switches stay plain module globals (not attributes of some settings object) because
+    `Value()` reads them for every new node, and a global is the cheapest thing to read.
+    `no_grad`, `enable_grad`, `module_scope` and `functional.fused_ops` are all this class.
+    """
+
+    def __init__(self, namespace, name, value):
+        self._namespace = namespace  # the globals() of the module that owns the switch
+        self._name = name
+        self._value = value
+        self._saved = []             # a stack, so one object can be entered twice
 
     def __enter__(self):
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = self._enabled
+        self._saved.append(self._namespace[self._name])
+        self._namespace[self._name] = self._value
         return self
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._previous
+        self._namespace[self._name] = self._saved.pop()
         return False
 
-    def __call__(self, func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with type(self)():
-                return func(*args, **kwargs)
-        return wrapper
 
-
-class no_grad(_GradMode):
+class no_grad(TemporarySetting):
     """Inside `with no_grad():` (or a function decorated `@no_grad()`), new Values keep no
     children and no derivatives: nothing is recorded, so nothing can be back-propagated,
     and inference is faster. The numbers are computed exactly as usual."""
 
-    _enabled = False
+    def __init__(self):
+        super().__init__(globals(), "_grad_enabled", False)
 
 
-class enable_grad(_GradMode):
+class enable_grad(TemporarySetting):
     """Turn graph recording back on inside a `no_grad()` block."""
 
-    _enabled = True
+    def __init__(self):
+        super().__init__(globals(), "_grad_enabled", True)
 
 
 def is_grad_enabled():
@@ -429,24 +445,14 @@ def is_grad_enabled():
     return _grad_enabled
 
 
-class module_scope:
+class module_scope(TemporarySetting):
     """`with module_scope("blocks.0.attn"):` tags every node created inside with that
     dotted name (read back as `value._scope`), so graph drawings can group nodes by
     the module that made them. Modules enter their scope automatically in `__call__`."""
 
     def __init__(self, name):
+        super().__init__(globals(), "_scope", name)
         self.name = name
-
-    def __enter__(self):
-        global _scope
-        self._previous = _scope
-        _scope = self.name
-        return self
-
-    def __exit__(self, *exc):
-        global _scope
-        _scope = self._previous
-        return False
 
 
 def current_scope():

@@ -1,17 +1,62 @@
-"""Writing files so that a crash never leaves a half-written one.
+"""Reading and writing files: clear errors for bad paths, and no half-written file ever.
 
 Every file this library writes (checkpoints, pictures, traces, loss curves) goes through
 `atomic_write`: the bytes go to a temporary file in the same folder, which then replaces
 the target in one `os.replace`, a single step for the file system. Whoever reads the file
 sees the old version or the new one, never a mix, even if the process is killed midway.
+
+Every file it reads (data, checkpoints) goes through `read_text`, which turns each way a
+path can be wrong (missing, a folder, a device, too big, not text) into one ValueError
+that names the file and what is wrong with it.
 """
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_bytes"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_bytes", "read_text",
+           "MAX_READ_BYTES"]
+
+MAX_READ_BYTES = 512 * 1024 * 1024  # larger inputs than this are refused, not read
+
+
+def read_text(path, what, max_bytes=MAX_READ_BYTES):
+    """The text of the UTF-8 file at `path` (a leading byte-order mark dropped).
+
+    `what` names the file in errors ("data file", "checkpoint"). Only regular files are
+    read: a device such as /dev/zero or a named pipe would never end or never answer.
+    """
+    raw = _read_bytes(Path(path), what, max_bytes)
+    if b"\x00" in raw:
+        raise ValueError(f"{what} {str(path)!r} is not a text file (it contains NUL bytes, as binary files do)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{what} {str(path)!r} is not a text file: not valid UTF-8 (bad "
+                         f"byte at offset {e.start}); save it as UTF-8 text") from None
+    return text.removeprefix("\ufeff")
+
+
+def _read_bytes(path, what, max_bytes):
+    name = repr(str(path))
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ValueError(f"{what} {name} is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{what} {name} is not a regular file (a device, pipe or "
+                             "socket); give the path of a file")
+        if info.st_size > max_bytes:
+            raise ValueError(f"{what} {name} is {info.st_size:,} bytes; at most "
+                             f"{max_bytes:,} are read")
+        with open(path, "rb") as f:
+            return f.read(max_bytes + 1)[:max_bytes]
+    except FileNotFoundError:
+        raise ValueError(f"{what} {name} does not exist") from None
+    except OSError as e:
+        raise ValueError(f"{what} {name} cannot be read: {e.strerror}") from None
 
 
 def atomic_write(path, write, binary=False):

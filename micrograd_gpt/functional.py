@@ -1,4 +1,4 @@
-"""Operations on lists of Values: sum, dot, linear, softmax, log_softmax, cross_entropy.
+"""Operations on lists of Values: sum, dot, linear, softmax, cross-entropy, activations.
 
 Each function has two ways of building its graph, chosen by `fused_ops()`:
 
@@ -14,6 +14,13 @@ Both ways add the numbers in the same order, so they give the same values and gr
 (to the last bit up to Python 3.11; from 3.12, `sum()` of floats compensates for rounding,
 so fused results can differ from the plain chain of `+` in the last bits, ~1e-16). The
 fused one just creates far fewer nodes, so it is far faster.
+
+Plain floats work too. Given lists of plain Python floats (no Value anywhere), every
+function here returns plain floats, computed with the same operations in the same order
+as the fused graph, so the numbers are equal bit for bit, but no node is made. That is
+how a model runs without a graph: `Module.float_copy()` swaps its parameters for their
+floats, and the modules' own forward code, which calls these functions, then computes
+with numbers only (generation and evaluation use it; see nn.py).
 """
 from __future__ import annotations
 
@@ -21,33 +28,24 @@ import math
 from operator import mul
 
 from . import engine
-from .engine import Value
+from .engine import TemporarySetting, Value
 
 __all__ = [
-    "fused_ops", "is_fused", "sum_values", "mean", "dot", "linear",
-    "softmax", "log_softmax", "cross_entropy",
+    "fused_ops", "is_fused", "sum_values", "mean", "dot", "linear", "scale",
+    "softmax", "log_softmax", "cross_entropy", "gelu", "relu", "tanh", "sigmoid",
+    "is_plain",
 ]
 
 _fused = True
 
 
-class fused_ops:
+class fused_ops(TemporarySetting):
     """`with fused_ops(False):` builds plain binary-op graphs (for teaching and pictures);
     `fused_ops(True)` (the default mode) builds fused n-ary nodes."""
 
     def __init__(self, enabled=True):
+        super().__init__(globals(), "_fused", bool(enabled))
         self.enabled = bool(enabled)
-
-    def __enter__(self):
-        global _fused
-        self._previous = _fused
-        _fused = self.enabled
-        return self
-
-    def __exit__(self, *exc):
-        global _fused
-        _fused = self._previous
-        return False
 
 
 def is_fused():
@@ -55,11 +53,21 @@ def is_fused():
     return _fused
 
 
+def is_plain(values):
+    """True when `values` holds only plain floats (no Value): compute, build nothing."""
+    return all(map(_is_float, values))
+
+
+_is_float = float.__instancecheck__  # isinstance(x, float), callable from C by map()
+
+
 def sum_values(values):
     """Σ values, as one Value. Fused: one node whose local derivatives are all 1."""
     values = list(values)
     if not values:
         raise ValueError("sum_values: got an empty list; there is nothing to add")
+    if is_plain(values):
+        return sum(values)
     if not _fused:
         total = values[0]
         for v in values[1:]:
@@ -73,6 +81,8 @@ def sum_values(values):
 def mean(values):
     """The average of a list of Values: sum_values(values) * (1/n)."""
     values = list(values)
+    if not values:
+        raise ValueError("mean: got an empty list; there is nothing to average")
     return sum_values(values) * (1.0 / len(values))
 
 
@@ -85,6 +95,8 @@ def dot(a, b):
         raise ValueError(f"dot: the lists have different lengths ({len(a)} and {len(b)})")
     if not a:
         raise ValueError("dot: got two empty lists")
+    if is_plain(a) and is_plain(b):
+        return sum(map(mul, a, b))
     if not _fused:
         return sum_values([x * y for x, y in zip(a, b)])
     if _all_values(a) and _all_values(b):  # the usual case (attention): a quicker path
@@ -109,22 +121,28 @@ def linear(x, weight, bias=None):
     """y = W·x (+ b): y_i = Σ_j W[i][j]·x_j (+ b_i).
 
     x: list of n Values; weight: m rows of n Values; bias: m Values or None.
-    Returns m Values. Fused: one dot node per output.
+    Returns m Values. Fused: one dot node per output. With plain floats for x and the
+    weights (a `float_copy()` of a model), plain floats come out.
     """
     _check_linear_shapes(x, weight, bias)
-    x = _as_values(x, "x")
-    if not _fused:
-        out = [dot(row, x) for row in weight]
-    elif not engine.is_grad_enabled():  # inference: just the numbers, no graph at all
-        xd = [v.data for v in x]
-        out = [Value(sum(map(mul, [w.data for w in row], xd))) for row in weight]
+    if is_plain(weight[0]):  # the rows of a weight are all floats (a float copy) or all Values
+        out = ([sum(map(mul, row, x)) for row in weight] if is_plain(x)
+               else [dot(row, x) for row in weight])  # numbers times Values: a graph in x
     else:
-        xd = [v.data for v in x]  # read the inputs once, reuse them for every row
-        x = tuple(x)
-        out = [_row_dot(row, x, xd) for row in weight]
+        out = _linear_values(_as_values(x, "x"), weight)
     if bias is not None:
         out = [y + b for y, b in zip(out, bias)]
     return out
+
+
+def _linear_values(x, weight):
+    if not _fused:
+        return [dot(row, x) for row in weight]
+    xd = [v.data for v in x]  # read the inputs once, reuse them for every row
+    if not engine.is_grad_enabled():  # inference: just the numbers, no graph at all
+        return [Value(sum(map(mul, [w.data for w in row], xd))) for row in weight]
+    x = tuple(x)
+    return [_row_dot(row, x, xd) for row in weight]
 
 
 def _row_dot(row, x, xd):
@@ -148,11 +166,23 @@ def _check_linear_shapes(x, weight, bias):
     n = len(x)
     if n == 0:
         raise ValueError("linear: x is empty; it needs at least one input")
-    for i, row in enumerate(weight):
-        if len(row) != n:
-            raise ValueError(f"linear: weight row {i} has {len(row)} entries but x has {n}")
+    if len(weight) == 0:
+        raise ValueError("linear: weight has no rows; it needs at least one")
+    if set(map(len, weight)) != {n}:  # (map and set run in C: cheap for every call)
+        i = next(i for i, row in enumerate(weight) if len(row) != n)
+        raise ValueError(f"linear: weight row {i} has {len(weight[i])} entries but x has {n}")
     if bias is not None and len(bias) != len(weight):
         raise ValueError(f"linear: bias has {len(bias)} entries but weight has {len(weight)} rows")
+
+
+def scale(values, factor):
+    """Every entry of `values` times the constant `factor` (a plain number).
+
+    On Values the constant is one shared leaf node (d multiplications, one constant)."""
+    if is_plain(values):
+        return [v * factor for v in values]
+    constant = Value(factor)
+    return [v * constant for v in values]
 
 
 def softmax(logits):
@@ -162,6 +192,11 @@ def softmax(logits):
     exp() from overflowing. Always built from engine ops (the Jacobian is dense).
     """
     _check_logits(logits, "softmax")
+    if is_plain(logits):
+        m = max(logits)
+        exps = [math.exp(z - m) for z in logits]
+        total = sum(exps)
+        return [e / total for e in exps]
     m = max(v.data for v in logits)
     exps = [(v - m).exp() for v in logits]
     total = sum_values(exps)
@@ -171,6 +206,10 @@ def softmax(logits):
 def log_softmax(logits):
     """log_softmax(z)_i = z_i - m - log Σ_j exp(z_j - m)."""
     _check_logits(logits, "log_softmax")
+    if is_plain(logits):
+        m = max(logits)
+        log_total = math.log(sum([math.exp(z - m) for z in logits]))
+        return [z - m - log_total for z in logits]
     m = max(v.data for v in logits)
     log_total = sum_values([(v - m).exp() for v in logits]).log()
     return [v - m - log_total for v in logits]
@@ -183,9 +222,12 @@ def cross_entropy(logits, target):
     Plain: log Σ exp(z_j - m) - (z_target - m) from engine ops.
     """
     _check_logits(logits, "cross_entropy")
-    if not (isinstance(target, int) and 0 <= target < len(logits)):
+    if isinstance(target, bool) or not (isinstance(target, int) and 0 <= target < len(logits)):
         raise ValueError(
             f"cross_entropy: target must be an int in [0, {len(logits) - 1}], got {target!r}")
+    if is_plain(logits):
+        m = max(logits)
+        return math.log(sum([math.exp(z - m) for z in logits])) - (logits[target] - m)
     m = max(v.data for v in logits)
     if not _fused:
         log_total = sum_values([(v - m).exp() for v in logits]).log()
@@ -198,6 +240,30 @@ def cross_entropy(logits, target):
     return Value(loss, tuple(logits), tuple(grads), "cross_entropy")
 
 
+# ---- activations: one Value or one plain float -------------------------------------------
+# On a Value these are the engine's own operations (value and local derivative side by side
+# in engine.py); on a float, the same formula without the node.
+
+def gelu(x):
+    """GELU (GPT-2's tanh form) of one Value or float; see `Value.gelu`."""
+    return x.gelu() if type(x) is Value else engine.gelu_and_derivative(x)[0]
+
+
+def relu(x):
+    """max(x, 0) of one Value or float."""
+    return x.relu() if type(x) is Value else (x if x > 0 else 0.0)
+
+
+def tanh(x):
+    """tanh of one Value or float."""
+    return x.tanh() if type(x) is Value else math.tanh(x)
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) of one Value or float; see `Value.sigmoid`."""
+    return x.sigmoid() if type(x) is Value else engine.sigmoid_and_derivative(x)[0]
+
+
 def _all_values(values):
     return all(type(v) is Value for v in values)
 
@@ -207,5 +273,8 @@ def _data(v):
 
 
 def _check_logits(logits, name):
+    if not isinstance(logits, (list, tuple)):
+        raise ValueError(f"{name}: logits must be a list of Values or floats, "
+                         f"got {type(logits).__name__}")
     if not logits:
         raise ValueError(f"{name}: got an empty list of logits")

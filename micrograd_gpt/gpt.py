@@ -8,20 +8,23 @@ The architecture is the seed's (and GPT-2's), written with the modules of `nn.py
                -> ln_f -> unembedding (tied to the token embedding) -> logits [T][V]
 
 Positions are processed one at a time over a key/value cache (see attention.py), so the
-training forward and token-by-token generation share every line of code.
+training forward and token-by-token generation share every line of code. The interface
+(forward, loss, generate, ...) is the one every language model shares: see lm.py.
 """
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 
 from . import functional as F
 from .attention import CausalSelfAttention, KVCache
-from .inference import FloatGPT
-from .nn import MLP, Embedding, LayerNorm, Linear, Module, ModuleList, RMSNorm
+from .checks import check_bool, check_choice, check_int, check_number
+from .lm import LanguageModel
+from .nn import ACTIVATIONS, MLP, Embedding, LayerNorm, Linear, Module, ModuleList, RMSNorm
 
-__all__ = ["GPTConfig", "Block", "GPT", "count_parameters", "sample_token"]
+__all__ = ["GPTConfig", "Block", "GPT", "count_parameters", "NORMS"]
+
+NORMS = ("layernorm", "rmsnorm")
 
 
 @dataclass
@@ -44,24 +47,16 @@ class GPTConfig:
 
     def __post_init__(self):
         for name in ("vocab_size", "d_model", "num_heads", "num_layers", "max_seq_len"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int (>= 1), got {value!r}")
+            check_int(name, getattr(self, name), 1)
         if self.d_model % self.num_heads:
             raise ValueError(
                 f"d_model must be divisible by num_heads: d_model={self.d_model} is not a "
                 f"multiple of num_heads={self.num_heads}")
-        if self.norm not in ("layernorm", "rmsnorm"):
-            raise ValueError(f"norm must be 'layernorm' or 'rmsnorm', got {self.norm!r}")
-        if self.activation not in ("gelu", "relu"):
-            raise ValueError(f"activation must be 'gelu' or 'relu', got {self.activation!r}")
-        for name in ("tie_weights", "fused"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        std = self.init_std
-        if isinstance(std, bool) or not isinstance(std, (int, float)) or not (
-                0 < std < math.inf):
-            raise ValueError(f"init_std must be a positive finite number, got {std!r}")
+        check_choice("norm", self.norm, NORMS)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_bool("tie_weights", self.tie_weights)
+        check_bool("fused", self.fused)
+        check_number("init_std", self.init_std, 0, low_open=True)
 
 
 def count_parameters(config):
@@ -123,7 +118,7 @@ class Block(Module):
         return [a + b for a, b in zip(x, self.mlp(self.ln_2(x)))]
 
 
-class GPT(Module):
+class GPT(LanguageModel):
     """A GPT language model made of Values.
 
     >>> import random
@@ -139,9 +134,12 @@ class GPT(Module):
     wte.weight · x, one score per token, as in GPT-2).
     """
 
+    kind = "gpt"
+    config_class = GPTConfig
+
     def __init__(self, config, rng=None):
         if not isinstance(config, GPTConfig):
-            raise ValueError(f"config must be a GPTConfig, got {type(config).__name__}")
+            raise ValueError(f"config: must be a GPTConfig, got {type(config).__name__}")
         if rng is None:
             rng = random.Random(0)
         self.config = config
@@ -153,29 +151,20 @@ class GPT(Module):
         if not config.tie_weights:
             self.lm_head = Linear(d, config.vocab_size, bias=False, rng=rng, std=std)
 
-    # ---- the forward pass -----------------------------------------------------------------
+    # ---- what the LanguageModel interface asks of a model ---------------------------------
 
-    def forward(self, tokens):
-        """tokens: [T] ints -> logits [T][V]: row t scores every candidate for token t+1."""
-        self._check_tokens(tokens, "tokens", max_length=self.config.max_seq_len)
-        with F.fused_ops(self.config.fused):
-            cache = self.new_cache()
-            return [self._step(token, cache) for token in tokens]
+    @property
+    def max_context(self):
+        return self.config.max_seq_len
 
     def new_cache(self):
-        """An empty key/value cache: one KVCache per block."""
+        """An empty key/value cache: one KVCache per block (the GPT's per-sequence state)."""
         return [KVCache(self.config.num_heads) for _ in range(self.config.num_layers)]
 
-    def step(self, token, cache):
-        """Logits [V] for `token` at the next position, len(cache[0]); adds it to the cache.
-
-        Feeding tokens one by one through `step` gives the same logits as `model(tokens)`.
-        """
-        self._check_tokens([token], "token", max_length=1)
-        with F.fused_ops(self.config.fused):
-            return self._step(token, cache)
+    new_state = new_cache
 
     def _step(self, token, cache):
+        self._check_cache(cache)
         position = len(cache[0])
         if position >= self.config.max_seq_len:
             raise ValueError(
@@ -190,152 +179,16 @@ class GPT(Module):
             return F.linear(x, self.wte.weight)  # [d] -> [V]: score of token i is wte[i]·x
         return self.lm_head(x)
 
-    def loss(self, tokens, reduction="mean"):
-        """Next-token cross-entropy: tokens[:-1] predict tokens[1:].
-
-        loss = Σ_t -log softmax(logits_t)[tokens[t+1]], divided by len(tokens)-1 when
-        reduction="mean" (the default); reduction="sum" keeps the sum (for averaging a batch
-        over its total number of predictions). Returns one Value.
-        """
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-        # T+1 tokens make T predictions: the forward itself sees at most max_seq_len
-        self._check_tokens(tokens, "tokens", min_length=2, max_length=self.config.max_seq_len + 1)
-        logits = self(tokens[:-1])  # the last token predicts nothing we know
-        with F.fused_ops(self.config.fused):
-            losses = [F.cross_entropy(row, target) for row, target in zip(logits, tokens[1:])]
-            return F.mean(losses) if reduction == "mean" else F.sum_values(losses)
-
-    # ---- generation -----------------------------------------------------------------------
-
-    def generate(self, prompt, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
-                 rng=None, stop_token=None):
-        """Sample up to `max_new_tokens` new tokens after `prompt`; returns only the new ones.
-
-        Each step turns the last logits into probabilities (see `sample_token`: temperature,
-        then top-k, then top-p) and draws one token with `rng` (a random.Random; None means
-        random.Random(0), so the same call gives the same tokens). Stops early right after
-        emitting `stop_token`, if given (it is the last element returned).
-
-        Builds no graph at all: it runs the same forward on plain floats (FloatGPT, with a
-        float key/value cache), so each new token costs one
-        position. Past max_seq_len the context is cropped to the last max_seq_len tokens and
-        the cache rebuilt from them, which is what nanoGPT computes.
-        """
-        V, T = self.config.vocab_size, self.config.max_seq_len
-        self._check_tokens(prompt, "prompt")  # any length: generate() crops it
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or (
-                max_new_tokens < 0):
-            raise ValueError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
-        _check_sampling(temperature, top_k, top_p)
-        if stop_token is not None and not (
-                isinstance(stop_token, int) and 0 <= stop_token < V):
-            raise ValueError(f"stop_token must be None or an int in [0, {V - 1}], "
-                             f"got {stop_token!r}")
-        if rng is None:
-            rng = random.Random(0)
-        sequence = list(prompt)
-        new_tokens = []
-        if max_new_tokens == 0:
-            return new_tokens
-        # No gradients are needed, so no graph: run the same forward on a float snapshot
-        # of the weights (inference.py; proven equal to the Value forward by the tests).
-        fast = FloatGPT(self)
-        cache, logits = _prefill(fast, sequence[-T:])
-        while len(new_tokens) < max_new_tokens:
-            token = sample_token(logits, temperature, top_k, top_p, rng)
-            new_tokens.append(token)
-            sequence.append(token)
-            if token == stop_token or len(new_tokens) == max_new_tokens:
-                break
-            if fast.cache_length(cache) < T:
-                logits = fast.step(token, cache)
-            else:  # the context is full: crop to the last T tokens, rebuild the cache
-                cache, logits = _prefill(fast, sequence[-T:])
-        return new_tokens
-
-    # ---- checks ---------------------------------------------------------------------------
-
-    def _check_tokens(self, tokens, name, min_length=1, max_length=None):
-        """A ValueError unless `tokens` is a list of min_length..max_length ids in [0, V)."""
-        V, T = self.config.vocab_size, self.config.max_seq_len
-        if not isinstance(tokens, (list, tuple)):
-            raise ValueError(f"{name} must be a list of token ids, got {type(tokens).__name__}")
-        if len(tokens) < min_length:
-            raise ValueError(f"{name} must hold at least {min_length} token(s), got {len(tokens)}")
-        if max_length is not None and len(tokens) > max_length:
-            raise ValueError(f"{name} must hold at most {max_length} tokens (max_seq_len={T}), "
-                             f"got {len(tokens)}")
-        for i, token in enumerate(tokens):
-            if isinstance(token, bool) or not isinstance(token, int) or not 0 <= token < V:
-                raise ValueError(f"{name}: token ids must be ints in [0, {V - 1}] (vocab_size="
-                                 f"{V}), got {token!r} at index {i}")
+    def _check_cache(self, cache):
+        c = self.config
+        if (not isinstance(cache, list) or len(cache) != c.num_layers
+                or not all(isinstance(layer, KVCache) and len(layer.keys) == c.num_heads
+                           for layer in cache)):
+            raise ValueError(f"cache: must come from this model's new_cache() ({c.num_layers} "
+                             f"layer(s) of {c.num_heads} head(s)), got {cache!r}")
 
     def extra_repr(self):
         c = self.config
         return (f"V={c.vocab_size}, d={c.d_model}, heads={c.num_heads}, layers={c.num_layers}, "
                 f"T={c.max_seq_len}, {c.norm}, {c.activation}, "
-                f"{'tied' if c.tie_weights else 'untied'}, {len(self.parameters()):,} parameters")
-
-
-def _prefill(fast, context):
-    """A fresh cache holding `context`, and the logits after its last token."""
-    cache = fast.new_cache()
-    for token in context:
-        logits = fast.step(token, cache)
-    return cache, logits
-
-
-def _check_sampling(temperature, top_k, top_p):
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not (
-            0 < temperature < math.inf):
-        raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        raise ValueError(f"top_k must be None or an int >= 1, got {top_k!r}")
-    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float))
-                              or not 0 < top_p <= 1):
-        raise ValueError(f"top_p must be None or a number in (0, 1], got {top_p!r}")
-
-
-def sample_token(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
-    """Draw one token id from plain-float `logits`.
-
-    1. temperature: p ∝ exp(logit / temperature). Below 1 sharpens, above 1 flattens.
-    2. top_k: keep only the k highest logits (ties with the k-th are kept, as in nanoGPT).
-    3. top_p (nucleus): keep the most likely tokens until their probability adds up to
-       top_p (at least one token), renormalize.
-    Then one draw with `rng.random()` (rng None -> random.Random(0)).
-    """
-    _check_sampling(temperature, top_k, top_p)
-    if rng is None:
-        rng = random.Random(0)
-    scaled = [z / temperature for z in logits]
-    allowed = range(len(scaled))
-    if top_k is not None and top_k < len(scaled):
-        kth_largest = sorted(scaled, reverse=True)[top_k - 1]
-        allowed = [i for i in allowed if scaled[i] >= kth_largest]
-    m = max(scaled[i] for i in allowed)
-    weights = {i: math.exp(scaled[i] - m) for i in allowed}
-    if top_p is not None:
-        total = sum(weights.values())
-        nucleus, mass = {}, 0.0
-        for i in sorted(weights, key=lambda i: (-weights[i], i)):
-            nucleus[i] = weights[i]
-            mass += weights[i] / total
-            if mass >= top_p:
-                break
-        weights = nucleus
-    return _draw(weights, rng)
-
-
-def _draw(weights, rng):
-    """One key of `weights` (id -> positive weight), chosen with probability ∝ its weight."""
-    ids = sorted(weights)
-    r = rng.random() * sum(weights[i] for i in ids)
-    cumulative = 0.0
-    for i in ids:
-        cumulative += weights[i]
-        if r < cumulative:
-            return i
-    return ids[-1]  # r landed on the total through rounding
-
+                f"{'tied' if c.tie_weights else 'untied'}, {count_parameters(c):,} parameters")

@@ -13,15 +13,19 @@ module's dotted name in `_scope`, so graph drawings can group nodes by module.
 """
 from __future__ import annotations
 
+import copy
 import math
 import numbers
-import random
 
 from . import engine
 from . import functional as F
+from .checks import check_choice, check_int, check_number, check_rng
 from .engine import Value
 
-__all__ = ["Module", "ModuleList", "Linear", "Embedding", "LayerNorm", "RMSNorm", "MLP"]
+__all__ = ["Module", "ModuleList", "Linear", "Embedding", "LayerNorm", "RMSNorm", "MLP",
+           "ACTIVATIONS"]
+
+ACTIVATIONS = ("gelu", "relu")  # the MLP's nonlinearity choices
 
 
 class Module:
@@ -88,6 +92,9 @@ class Module:
         """(dotted name, tensor) for every parameter tensor, where a tensor is a Value, a list
         of Values `[n]` or a list of rows `[rows][cols]`. Example: ("blocks.0.attn.wq.weight",
         the d rows of d Values)."""
+        if getattr(self, "_holds_floats", False):
+            raise ValueError("this is a float_copy(): its parameters are plain numbers, "
+                             "not Values; use the model it was copied from")
         found = []
         for name, value in vars(self).items():
             if name.startswith("_"):
@@ -121,6 +128,29 @@ class Module:
         """Set every parameter's gradient to 0 (leaves accumulate across `backward()` calls)."""
         for p in self.parameters():
             p.grad = 0.0
+
+    def float_copy(self):
+        """A copy of this module whose parameters are plain floats instead of Values.
+
+        The copy runs this module's own forward code, unchanged: the layers and the
+        functions of `functional` accept plain floats and then compute the very same
+        numbers (same operations, same order: equal bit for bit) without making a single
+        node. That is the fast path for generation and evaluation, and since it *is* the
+        model's code, it cannot drift from it. Later training of this module does not
+        change the copy. A forward that makes a Value of its own (a constant written as
+        `Value(2.0)`) would leak Values into the copy's results; `check_plain` catches it.
+        """
+        if getattr(self, "_holds_floats", False):
+            return self
+        # deepcopy copies everything, except what its memo already maps: there, each
+        # parameter tensor (by id) to its numbers, so a tensor shared by two modules (tied
+        # weights) stays shared in the copy
+        memo = {id(tensor): _to_floats(tensor) for _, tensor in self.named_tensors()}
+        twin = copy.deepcopy(self, memo=memo)
+        for module in twin.modules():
+            object.__setattr__(module, "_holds_floats", True)
+            object.__setattr__(module, "_scope_name", None)  # no nodes, so nothing to tag
+        return twin
 
     def train(self, mode=True):
         """Set training mode on this module and all below it; returns self. (No layer here
@@ -233,12 +263,11 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, rng=None, std=0.02):
-        _check_positive_int(in_features, "in_features")
-        _check_positive_int(out_features, "out_features")
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = check_int("in_features", in_features, 1)
+        self.out_features = check_int("out_features", out_features, 1)
         self.weight = _gaussian_matrix(out_features, in_features, std, rng)
-        self.bias = [Value(0.0) for _ in range(out_features)] if bias else None
+        self.bias = ([Value(0.0) for _ in range(out_features)]
+                     if check_choice("bias", bias, (True, False)) else None)
 
     def forward(self, x):
         # x: [in] -> [out]
@@ -256,17 +285,13 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings, dim, rng=None, std=0.02):
-        _check_positive_int(num_embeddings, "num_embeddings")
-        _check_positive_int(dim, "dim")
-        self.num_embeddings = num_embeddings
-        self.dim = dim
+        self.num_embeddings = check_int("num_embeddings", num_embeddings, 1)
+        self.dim = check_int("dim", dim, 1)
         self.weight = _gaussian_matrix(num_embeddings, dim, std, rng)
 
     def forward(self, index):
         # index: int -> [dim]
-        if not (isinstance(index, int) and 0 <= index < self.num_embeddings):
-            raise ValueError(
-                f"index must be an int in [0, {self.num_embeddings - 1}], got {index!r}")
+        check_int("index", index, 0, self.num_embeddings - 1)
         return self.weight[index]
 
     def extra_repr(self):
@@ -281,13 +306,13 @@ class LayerNorm(Module):
     """
 
     def __init__(self, dim, eps=1e-5):
-        _check_positive_int(dim, "dim")
-        self.dim = dim
-        self.eps = eps
+        self.dim = check_int("dim", dim, 1)
+        self.eps = check_number("eps", eps, 0, low_open=True)
         self.weight = [Value(1.0) for _ in range(dim)]
         self.bias = [Value(0.0) for _ in range(dim)]
 
     def forward(self, x):
+        _check_width(self, x)
         mu = F.mean(x)
         centered = [xi - mu for xi in x]
         # σ² = (c·c)/n: one fused dot node instead of n squares and a sum
@@ -307,12 +332,12 @@ class RMSNorm(Module):
     """
 
     def __init__(self, dim, eps=1e-5):
-        _check_positive_int(dim, "dim")
-        self.dim = dim
-        self.eps = eps
+        self.dim = check_int("dim", dim, 1)
+        self.eps = check_number("eps", eps, 0, low_open=True)
         self.weight = [Value(1.0) for _ in range(dim)]
 
     def forward(self, x):
+        _check_width(self, x)
         mean_square = F.dot(x, x) * (1.0 / len(x))
         inv_rms = (mean_square + self.eps) ** -0.5
         return [xi * inv_rms * g for xi, g in zip(x, self.weight)]
@@ -328,18 +353,14 @@ class MLP(Module):
     """
 
     def __init__(self, dim, activation="gelu", rng=None, std=0.02):
-        if activation not in ("gelu", "relu"):
-            raise ValueError(f"activation must be 'gelu' or 'relu', got {activation!r}")
-        self.activation = activation
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
         self.fc = Linear(dim, 4 * dim, bias=False, rng=rng, std=std)
         self.proj = Linear(4 * dim, dim, bias=False, rng=rng, std=std)
 
     def forward(self, x):
         hidden = self.fc(x)  # [d] -> [4d]
-        if self.activation == "gelu":
-            hidden = [h.gelu() for h in hidden]
-        else:
-            hidden = [h.relu() for h in hidden]
+        nonlinearity = F.gelu if self.activation == "gelu" else F.relu
+        hidden = [nonlinearity(h) for h in hidden]
         return self.proj(hidden)  # [4d] -> [d]
 
     def extra_repr(self):
@@ -353,10 +374,16 @@ def _join(prefix, name):
     return f"{prefix}.{name}" if prefix else name
 
 
+def _check_width(norm, x):
+    if len(x) != norm.dim:
+        raise ValueError(f"{type(norm).__name__}({norm.dim}): x has {len(x)} entries, "
+                         f"expected {norm.dim}")
+
+
 def _gaussian_matrix(rows, cols, std, rng):
     """[rows][cols] Values drawn from N(0, std²) with `rng` (a random.Random)."""
-    if rng is None:
-        rng = random.Random(0)
+    check_number("std", std, 0)
+    rng = check_rng("rng", rng)
     return [[Value(rng.gauss(0.0, std)) for _ in range(cols)] for _ in range(rows)]
 
 
@@ -419,7 +446,3 @@ def _to_floats(tensor):
         return [[v.data for v in row] for row in tensor]
     return [v.data for v in tensor]
 
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int (>= 1), got {value!r}")

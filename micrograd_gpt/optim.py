@@ -19,21 +19,13 @@ from __future__ import annotations
 
 import math
 
+from .checks import check_choice, check_int, check_number
+
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm",
     "constant_lr", "linear_decay_lr", "cosine_lr", "make_schedule", "make_optimizer",
+    "OPTIMIZERS", "SCHEDULES",
 ]
-
-
-def _check_number(name, value, low=0.0, high=math.inf, low_open=False):
-    """A float in [low, high) (or (low, high) when low_open), else a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name}: must be a number, got {value!r}")
-    ok = (value > low if low_open else value >= low) and value < high and math.isfinite(value)
-    if not ok:
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{name}: must be in {bracket}{low:g}, {high:g}), got {value!r}")
-    return float(value)
 
 
 class Optimizer:
@@ -51,7 +43,7 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError("params: the optimizer got an empty parameter list")
-        self.lr = _check_number("lr", lr)
+        self.lr = check_number("lr", lr, 0)
         self.steps = 0  # how many times step() has run
 
     def zero_grad(self):
@@ -115,8 +107,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, lr)
-        self.momentum = _check_number("momentum", momentum, 0.0, 1.0)
-        self.weight_decay = _check_number("weight_decay", weight_decay)
+        self.momentum = check_number("momentum", momentum, 0, 1, high_open=True)
+        self.weight_decay = check_number("weight_decay", weight_decay, 0)
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov: needs momentum > 0")
         self.nesterov = bool(nesterov)
@@ -161,10 +153,10 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas: must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_check_number("betas[0]", betas[0], 0.0, 1.0),
-                      _check_number("betas[1]", betas[1], 0.0, 1.0))
-        self.eps = _check_number("eps", eps)
-        self.weight_decay = _check_number("weight_decay", weight_decay)
+        self.betas = (check_number("betas[0]", betas[0], 0, 1, high_open=True),
+                      check_number("betas[1]", betas[1], 0, 1, high_open=True))
+        self.eps = check_number("eps", eps, 0)
+        self.weight_decay = check_number("weight_decay", weight_decay, 0)
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
 
@@ -220,16 +212,18 @@ class AdamW(Adam):
         return 0.0  # the decay happened in _decay_weights, not through the gradient
 
 
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
 def make_optimizer(name, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                    momentum=0.0):
     """An optimizer by name: "sgd", "adam" or "adamw" (used by the trainer's config)."""
+    check_choice("optimizer", name, OPTIMIZERS)
     if name == "sgd":
         return SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     if name == "adam":
         return Adam(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
-    if name == "adamw":
-        return AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
-    raise ValueError(f"optimizer: unknown name {name!r} (choose from sgd, adam, adamw)")
+    return AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
 # -------------------------------------------------------------------------------------
@@ -245,7 +239,7 @@ def clip_grad_norm(params, max_norm):
 
     The direction of the step is unchanged; only a rare huge gradient is tamed.
     """
-    max_norm = _check_number("max_norm", max_norm, low_open=True)
+    max_norm = check_number("max_norm", max_norm, 0, low_open=True)
     params = list(params)
     total_norm = math.sqrt(math.fsum(p.grad * p.grad for p in params))
     scale = max_norm / (total_norm + 1e-6)
@@ -260,13 +254,8 @@ def clip_grad_norm(params, max_norm):
 # -------------------------------------------------------------------------------------
 def constant_lr(lr):
     """The same learning rate at every step."""
-    lr = _check_number("lr", lr)
+    lr = check_number("lr", lr, 0)
     return lambda step: lr
-
-
-def _warmup(lr, step, warmup_steps):
-    # linear warm-up: lr * 1/w, 2/w, ..., w/w over the first w steps (never exactly 0)
-    return lr * (step + 1) / warmup_steps
 
 
 def linear_decay_lr(lr, total_steps, warmup_steps=0, final_lr=0.0):
@@ -276,15 +265,8 @@ def linear_decay_lr(lr, total_steps, warmup_steps=0, final_lr=0.0):
         lr_t = final_lr + (lr - final_lr) * (1 - (t - w) / (total_steps - w))
 
     With no warm-up and final_lr = 0 this is microgpt's `lr * (1 - step / num_steps)`."""
-    lr = _check_number("lr", lr)
-    total_steps, warmup_steps = _check_steps(total_steps, warmup_steps)
-
-    def schedule(step):
-        if step < warmup_steps:
-            return _warmup(lr, step, warmup_steps)
-        progress = (step - warmup_steps) / (total_steps - warmup_steps)
-        return final_lr + (lr - final_lr) * (1.0 - progress)
-    return schedule
+    return _warmup_then(lr, total_steps, warmup_steps,
+                        lambda progress: final_lr + (lr - final_lr) * (1.0 - progress))
 
 
 def cosine_lr(lr, total_steps, warmup_steps=0, min_lr=0.0):
@@ -293,25 +275,24 @@ def cosine_lr(lr, total_steps, warmup_steps=0, min_lr=0.0):
 
         lr_t = min_lr + (lr - min_lr) * (1 + cos(pi * (t - w) / (total_steps - w))) / 2
     """
-    lr = _check_number("lr", lr)
-    total_steps, warmup_steps = _check_steps(total_steps, warmup_steps)
+    return _warmup_then(lr, total_steps, warmup_steps, lambda progress: min_lr + (
+        lr - min_lr) * (1.0 + math.cos(math.pi * progress)) / 2.0)
+
+
+def _warmup_then(lr, total_steps, warmup_steps, decay):
+    """A schedule: over the first w = `warmup_steps` steps the rate climbs linearly,
+    lr·1/w, lr·2/w, ..., lr·w/w (never exactly 0); after that it is `decay(progress)`, with
+    progress = (t - w) / (total_steps - w) going from 0 at the end of the warm-up to 1 at
+    `total_steps`."""
+    check_number("lr", lr, 0)
+    check_int("total_steps", total_steps, 1)
+    check_int("warmup_steps", warmup_steps, 0, total_steps - 1)
 
     def schedule(step):
         if step < warmup_steps:
-            return _warmup(lr, step, warmup_steps)
-        progress = (step - warmup_steps) / (total_steps - warmup_steps)
-        return min_lr + (lr - min_lr) * (1.0 + math.cos(math.pi * progress)) / 2.0
+            return lr * (step + 1) / warmup_steps
+        return decay((step - warmup_steps) / (total_steps - warmup_steps))
     return schedule
-
-
-def _check_steps(total_steps, warmup_steps):
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-        raise ValueError(f"total_steps: must be an integer >= 1, got {total_steps!r}")
-    if (isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int)
-            or not 0 <= warmup_steps < total_steps):
-        raise ValueError(f"warmup_steps: must be an integer in [0, {total_steps}), "
-                         f"got {warmup_steps!r}")
-    return total_steps, warmup_steps
 
 
 SCHEDULES = ("constant", "linear", "cosine")
@@ -319,10 +300,9 @@ SCHEDULES = ("constant", "linear", "cosine")
 
 def make_schedule(name, lr, total_steps, warmup_steps=0):
     """A schedule by name: "constant", "linear" (decay to 0) or "cosine" (to 0)."""
+    check_choice("lr_schedule", name, SCHEDULES)
     if name == "constant":
         return constant_lr(lr)
     if name == "linear":
         return linear_decay_lr(lr, total_steps, warmup_steps)
-    if name == "cosine":
-        return cosine_lr(lr, total_steps, warmup_steps)
-    raise ValueError(f"lr_schedule: unknown name {name!r} (choose from {', '.join(SCHEDULES)})")
+    return cosine_lr(lr, total_steps, warmup_steps)

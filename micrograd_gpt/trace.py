@@ -29,9 +29,10 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .checks import check_int
 from .engine import Value, topological_order
 from .files import atomic_write_bytes
-from .viz import (GraphvizNotInstalled, draw_dot, format_number, node_keys,
+from .viz import (GraphvizNotInstalled, check_graph_size, draw_dot, format_number, node_keys,
                   node_names, pipe_graph)
 
 __all__ = ["trace", "Trace", "NodeInfo", "ForwardStep", "SeedStep", "BackwardStep",
@@ -151,7 +152,7 @@ def trace(root, grad=1.0, names=None):
     module docstring. `grad` is the starting gradient d(output)/d(root) (1.0); `names`
     gives extra node names (as for `viz.draw_dot`). Returns a `Trace`."""
     if not isinstance(root, Value):
-        raise ValueError(f"root must be a Value, got {type(root).__name__}")
+        raise ValueError(f"root: must be a Value, got {type(root).__name__}")
     order = topological_order(root)
     keys = node_keys(order)
     display = node_names(order, names)
@@ -236,6 +237,7 @@ def format_trace(t, max_rows=None):
 
     max_rows: show at most this many rows of each table (the first and last halves).
     """
+    check_int("max_rows", max_rows, 2, none_ok=True)
     fwd = [[str(s.index + 1), s.formula, _num(s.value)] for s in t.forward]
     bwd = []
     for s in t.backward:
@@ -285,13 +287,14 @@ def trace_html(root, title=None, names=None, max_nodes=200):
     (with `data-name` and `data-value` attributes), `step-counter`, `explain`.
     Without Graphviz the page has the table and the steps but no drawing.
     """
+    if not isinstance(root, Value):
+        raise ValueError(f"root: must be a Value, got {type(root).__name__}")
+    check_int("max_nodes", max_nodes, 1, none_ok=True)
     order = topological_order(root)
-    if max_nodes is not None and len(order) > max_nodes:
-        raise ValueError(
-            f"the graph has {len(order):,} nodes, more than max_nodes={max_nodes}: a page "
-            f"that steps through every update is for small graphs. Trace a smaller "
-            f"expression, print the table with format_trace(trace(root), max_rows=...), or "
-            f"pass a larger max_nodes=.")
+    check_graph_size(order, max_nodes, (
+        "a page that steps through every update is for small graphs. Trace a smaller "
+        "expression, print the table with format_trace(trace(root), max_rows=...), or pass "
+        "a larger max_nodes=."))
     t = trace(root, names=names)
     dot = draw_dot(root, edge_labels=True, max_nodes=max_nodes, names=names,
                    grads={v: 0.0 for v in order})
@@ -351,29 +354,3 @@ def _inline_svg(svg):
 def _template():
     """The page's HTML, CSS and JavaScript, kept in a file of their own next to this one."""
     return Path(__file__).with_name("_trace_template.html").read_text(encoding="utf-8")
-
-
-# ---------------------------------------------------------------------------------------
-# The command line: `micrograd-gpt trace`
-# ---------------------------------------------------------------------------------------
-def main_trace(args):
-    """`micrograd-gpt trace EXPR --values ...`: print the steps; --html also writes a page."""
-    from .expr import build_expression, parse_values
-    from .viz import renderer_available, INSTALL_HELP
-
-    try:
-        root, _ = build_expression(args.expression, parse_values(args.values))
-        t = trace(root)
-        print_trace(t, max_rows=args.max_rows)
-        if args.html:
-            path = save_trace_html(root, args.html, title=f"Backpropagation through "
-                                   f"{args.expression}")
-            print(f"\nwrote {path}: open it in a browser and press → to step through "
-                  f"the backward pass")
-            if not renderer_available():
-                print(INSTALL_HELP.replace("so the graph could not be drawn",
-                                           "so the page shows no drawing"), file=sys.stderr)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0

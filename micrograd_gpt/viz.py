@@ -17,34 +17,34 @@ them (`node._scope`, e.g. "blocks.0.attn"):
   mix of operations, and arrows between modules labelled with how many edges they carry.
   That picture lays out in a second whatever the size of the graph.
 
-Drawing needs Graphviz's `dot` program. Without it, `render_graph` still writes the DOT
-text (a .gv file anyone can render later) and raises `GraphvizNotInstalled`, whose message
-says how to install Graphviz. If the optional `graphviz-pure` package is installed (a
-self-contained port of dot: `pip install "micrograd-gpt[viz]"`), it is used instead.
+Drawing needs the `graphviz` Python package (installed with micrograd-gpt) and
+Graphviz's `dot` program. Without `dot`, `render_graph` still writes the DOT text (a .gv
+file anyone can render later) and raises `GraphvizNotInstalled`, whose message says how to
+install Graphviz. If the optional `graphviz-pure` package is installed (a self-contained
+port of dot: `pip install "micrograd-gpt[viz]"`), it is used instead. The `graphviz`
+package is imported only when something is drawn, so the rest of micrograd_gpt works
+without it.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
-import random
 import re
 import shutil
 import subprocess
-import sys
 import sysconfig
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import graphviz
-
+from .checks import check_choice, check_int
 from .engine import Value, topological_order
 from .files import atomic_write_bytes
 
 __all__ = ["draw_dot", "draw_modules", "render_graph", "pipe_graph", "module_summary",
            "ModuleSummary", "node_names", "format_number", "GraphvizNotInstalled",
-           "renderer_available", "INSTALL_HELP"]
+           "renderer_available", "check_graph_size", "INSTALL_HELP"]
 
 INSTALL_HELP = """\
 Graphviz's `dot` program is not installed, so the graph could not be drawn.
@@ -80,21 +80,51 @@ class GraphvizNotInstalled(RuntimeError):
         self.source_path = source_path
 
 
-class GraphDrawing(graphviz.Digraph):
-    """A `graphviz.Digraph` that still shows up in Jupyter when `dot` is missing.
+PACKAGE_HELP = """\
+The `graphviz` Python package is not installed, so nothing can be drawn.
+Install it (it comes with micrograd-gpt): pip install graphviz"""
 
-    Jupyter displays a Digraph by running `dot`; without it, this class tries
-    `graphviz-pure`, and failing that shows the install instructions as text instead of
-    a traceback. Everything else is the ordinary Digraph (`.source`, `.render`, ...)."""
 
-    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        try:
-            return super()._repr_mimebundle_(include, exclude, **kwargs)
-        except graphviz.ExecutableNotFound:
+def _graphviz():
+    """The `graphviz` package, imported on first use (it is needed only for drawing)."""
+    try:
+        import graphviz
+    except ImportError:
+        raise GraphvizNotInstalled(PACKAGE_HELP) from None
+    return graphviz
+
+
+@functools.cache
+def _drawing_class():
+    """GraphDrawing: a `graphviz.Digraph` that still shows up in Jupyter when `dot` is
+    missing. (Made on first use, because its base class lives in the optional package.)"""
+    graphviz = _graphviz()
+
+    class GraphDrawing(graphviz.Digraph):
+        """A `graphviz.Digraph` that still shows up in Jupyter when `dot` is missing.
+
+        Jupyter displays a Digraph by running `dot`; without it, this class tries
+        `graphviz-pure`, and failing that shows the install instructions as text instead
+        of a traceback. Everything else is the ordinary Digraph (`.source`, `.render`)."""
+
+        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
             try:
-                return {"image/svg+xml": pipe_graph(self, "svg").decode("utf-8")}
-            except GraphvizNotInstalled as e:
-                return {"text/plain": str(e)}
+                return super()._repr_mimebundle_(include, exclude, **kwargs)
+            except graphviz.ExecutableNotFound:
+                try:
+                    return {"image/svg+xml": pipe_graph(self, "svg").decode("utf-8")}
+                except GraphvizNotInstalled as e:
+                    return {"text/plain": str(e)}
+
+    return GraphDrawing
+
+
+def check_graph_size(order, max_nodes, advice):
+    """A ValueError if the graph `order` has more than `max_nodes` nodes (None: no limit);
+    `advice` says why that is too many and what to do instead."""
+    if max_nodes is not None and len(order) > max_nodes:
+        raise ValueError(f"the graph has {len(order):,} nodes, more than "
+                         f"max_nodes={max_nodes}: {advice}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -178,28 +208,31 @@ def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=Fals
     Node ids in the DOT text (and the SVG) are stable: "node-v3" is the 4th Value in
     topological order, "op-v3" its operation, "edge-v3-0" the edge from its first input.
     """
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
-    if group not in (None, "module"):
-        raise ValueError(f"group must be None or 'module', got {group!r}")
-    if depth is not None and (not isinstance(depth, int) or depth < 1):
-        raise ValueError(f"depth must be None or an int >= 1, got {depth!r}")
-    if not isinstance(root, Value):
-        raise ValueError(f"root must be a Value, got {type(root).__name__}")
+    check_choice("rankdir", rankdir, RANKDIRS)
+    check_choice("group", group, (None, "module"))
+    check_int("depth", depth, 1, none_ok=True)
+    check_int("max_nodes", max_nodes, 1, none_ok=True)
+    _check_root(root)
     if collapse:
         return draw_modules(module_summary(root, depth=depth), rankdir, title)
     order = topological_order(root)
-    if max_nodes is not None and len(order) > max_nodes:
-        raise ValueError(
-            f"the graph has {len(order):,} nodes, more than max_nodes={max_nodes}: laid out "
-            f"node by node it would take dot minutes and be unreadable. Draw it with "
-            f"collapse=True (one box per module), or pass a larger max_nodes= (or None) "
-            f"if you really want every node.")
+    check_graph_size(order, max_nodes, (
+        "laid out node by node it would take dot minutes and be unreadable. Draw it with "
+        "collapse=True (one box per module), or pass a larger max_nodes= (or None) if you "
+        "really want every node."))
     return _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads, title)
 
 
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+def _check_root(root):
+    if not isinstance(root, Value):
+        raise ValueError(f"root: must be a Value, got {type(root).__name__}")
+
+
 def _new_graph(rankdir, title=None):
-    dot = GraphDrawing(format="svg")
+    dot = _drawing_class()(format="svg")
     dot.attr(rankdir=rankdir, fontname=_FONT, fontsize="11", nodesep="0.25",
              ranksep="0.35", bgcolor="white")
     if title:
@@ -289,7 +322,7 @@ def _frames(scopes, rankdir):
     """One cluster subgraph per module scope ("" = outside every module: no frame)."""
     frames = {}
     for i, scope in enumerate(sorted(s for s in scopes if s)):
-        frame = graphviz.Digraph(name=f"cluster_{i}")
+        frame = _graphviz().Digraph(name=f"cluster_{i}")
         frame.attr(label=scope, style="rounded,filled", color="#b8c4d0", fillcolor="#fafcfe",
                    fontname=_FONT, fontsize="11", fontcolor="#33475b", labeljust="l",
                    rankdir=rankdir)
@@ -343,6 +376,8 @@ def module_summary(root, *, depth=None):
     See `_module_of` and `_split_unscoped` for where the nodes made outside every
     module (parameters, inputs, the loss) are counted.
     """
+    _check_root(root)
+    check_int("depth", depth, 1, none_ok=True)
     order = topological_order(root)
     module = _split_unscoped(order, _module_of(order, depth))
     ops = defaultdict(Counter)
@@ -434,8 +469,8 @@ def pipe_graph(dot, fmt="svg"):
 
     Runs Graphviz's `dot`; if it is missing, `graphviz-pure` (SVG and PNG only); if both
     are missing, raises GraphvizNotInstalled with the install instructions."""
-    if fmt not in FORMATS.values():
-        raise ValueError(f"fmt must be one of {', '.join(FORMATS.values())}, got {fmt!r}")
+    check_choice("fmt", fmt, tuple(FORMATS.values()))
+    graphviz = _graphviz()
     try:
         return dot.pipe(format=fmt, quiet=True)  # quiet: its messages go in our error
     except graphviz.ExecutableNotFound:
@@ -493,98 +528,3 @@ def render_graph(dot, path):
             f"  dot -T{FORMATS[suffix]} {source} -o {path}", source_path=source) from None
     atomic_write_bytes(path, data)
     return path
-
-
-# ---------------------------------------------------------------------------------------
-# The command line: `micrograd-gpt graph`
-# ---------------------------------------------------------------------------------------
-# A small GPT for `graph --gpt` when no preset module is around (and the default's shape):
-# the names data's 27 tokens, width 16, 2 heads, 2 layers, context 16.
-FALLBACK_GPT = dict(d_model=16, num_heads=2, num_layers=2, max_seq_len=16)
-
-
-def gpt_presets():
-    """Preset name -> (GPTConfig fields without vocab_size, batch size) for `graph --gpt`."""
-    try:
-        from .presets import PRESETS
-    except ImportError:  # presets are optional: fall back to one small model
-        return {"tiny": (dict(FALLBACK_GPT), 4)}
-    return {name: (dict(p["model"]), p.get("train", {}).get("batch_size", 4))
-            for name, p in PRESETS.items()}
-
-
-def gpt_training_step(preset="tiny", batch_size=None, seed=0):
-    """Build the graph of one training step of a small GPT; returns (loss, model, tokens).
-
-    The batch is the first `batch_size` names of the embedded names data (a fixed choice,
-    so the picture is the same every time), each as [BOS] + name + [BOS], cut to the
-    context; the loss is their mean next-token cross-entropy, and backward() has run.
-
-    This is the one place viz looks up the data-flow line (engine -> nn -> gpt): only
-    for this picture, and only when asked (the imports are inside the function).
-    """
-    from . import functional as F
-    from .data import CharTokenizer, load_dataset, split_lines
-    from .gpt import GPT, GPTConfig
-
-    presets = gpt_presets()
-    if preset not in presets:
-        raise ValueError(f"preset must be one of {', '.join(presets)}, got {preset!r}")
-    fields, default_batch = presets[preset]
-    batch_size = default_batch if batch_size is None else batch_size
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    names = split_lines(load_dataset("names"))
-    tokenizer = CharTokenizer.from_documents(names)
-    config = GPTConfig(vocab_size=tokenizer.vocab_size, **fields)
-    model = GPT(config, rng=random.Random(seed))
-    batch = [tokenizer.encode_document(name)[:config.max_seq_len + 1]
-             for name in names[:batch_size]]
-    predictions = sum(len(doc) - 1 for doc in batch)
-    loss = F.sum_values([model.loss(doc, reduction="sum") for doc in batch]) * (
-        1.0 / predictions)
-    loss.backward()
-    return loss, model, batch
-
-
-def main_graph(args):
-    """`micrograd-gpt graph`: draw an expression's graph (after backward) or a GPT step."""
-    try:
-        if args.gpt:
-            started = time.perf_counter()
-            loss, model, batch = gpt_training_step(args.preset, args.batch_size, args.seed)
-            built = time.perf_counter() - started
-            started = time.perf_counter()
-            summary = module_summary(loss, depth=args.depth)
-            title = (f"One training step of a GPT (preset {args.preset}, {len(batch)} names): "
-                     f"{summary.nodes:,} nodes in {len(summary.ops)} module boxes. Arrows: "
-                     f"how many edges go from one module to the next.")
-            dot = draw_modules(summary, rankdir=args.rankdir, title=title)
-            path = render_graph(dot, args.output)
-            took = time.perf_counter() - started
-            print(f"wrote {path}: {summary.nodes:,} nodes of one training step summarised "
-                  f"in {len(summary.ops)} module boxes (forward+backward {built:.2f} s, "
-                  f"summary and render {took:.2f} s)")
-            return 0
-        if not args.expression:
-            print("error: give an expression (e.g. 'tanh(a*b + c)') or --gpt",
-                  file=sys.stderr)
-            return 2
-        from .expr import build_expression, parse_values
-        root, _ = build_expression(args.expression, parse_values(args.values))
-        root.backward()
-        dot = draw_dot(root, edge_labels=args.edge_labels, rankdir=args.rankdir,
-                       max_nodes=args.max_nodes)
-        path = render_graph(dot, args.output)
-        print(f"wrote {path} ({len(topological_order(root))} nodes; "
-              f"output {format_number(root.data)})")
-        return 0
-    except GraphvizNotInstalled as e:
-        print(e, file=sys.stderr)
-        return 1
-    except RuntimeError as e:  # the renderer ran and failed
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 import micrograd_gpt
-from micrograd_gpt import (GPT, GPTConfig, count_parameters, demo, generate, gpt_forward,
-                           make_gpt_params, no_grad, softmax)
+from micrograd_gpt import GPT, GPTConfig, count_parameters, demo, gpt_forward, make_gpt_params
+from micrograd_gpt.book import generate, softmax
 from micrograd_gpt.cli import main
+from micrograd_gpt.engine import no_grad
 
 SMALL = GPTConfig(vocab_size=11, d_model=8, num_heads=2, num_layers=1, max_seq_len=6)
 ROOT = Path(__file__).resolve().parents[1]  # so the subprocess imports this checkout
@@ -74,7 +75,8 @@ def test_softmax_on_floats():
 
 
 def test_generate_is_the_books_function_and_delegates_to_the_method():
-    assert micrograd_gpt.generate is generate
+    assert micrograd_gpt.book.generate is generate
+    assert not hasattr(micrograd_gpt, "generate")  # the model's own generate is a method
     params = make_gpt_params(SMALL, random.Random(2))
     ours = generate(params, SMALL, [1, 2], 8, 0.7, 3, random.Random(5))
     assert ours == params.generate([1, 2], 8, temperature=0.7, top_k=3, rng=random.Random(5))

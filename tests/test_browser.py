@@ -14,6 +14,8 @@ from micrograd_gpt.expr import build_expression
 from micrograd_gpt.trace import save_trace_html, trace
 from micrograd_gpt.viz import format_number, renderer_available
 
+pytestmark = pytest.mark.slow  # a real browser: the slow tier
+
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="browser tests need playwright (pip install playwright)")
 

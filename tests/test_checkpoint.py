@@ -147,7 +147,7 @@ def test_nan_weight_and_other_unreadable_files(tmp_path, good_payload):
         load_checkpoint(write(tmp_path, text))
     binary = tmp_path / "binary.json"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
-    for path, message in [(tmp_path / "missing.json", "no such"), (tmp_path, "directory"),
+    for path, message in [(tmp_path / "missing.json", "does not exist"), (tmp_path, "directory"),
                           (binary, "not a text file")]:
         with pytest.raises(CheckpointError, match=message):
             load_checkpoint(path)

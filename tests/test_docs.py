@@ -39,6 +39,7 @@ def test_the_course_has_its_chapters_in_reading_order():
     assert CHAPTERS == EXPECTED_CHAPTERS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_runs(chapter, tmp_path, monkeypatch):
     monkeypatch.setenv("MICROGRAD_GPT_QUICK", "1")
@@ -192,6 +193,7 @@ def test_speed_chapter_has_the_measured_section_with_its_markers():
     assert section.index("<!-- speed-table:end -->") > start
 
 
+@pytest.mark.slow
 def test_figures_are_drawn_by_make_figures(tmp_path):
     from micrograd_gpt.viz import renderer_available
     if not renderer_available():

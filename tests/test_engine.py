@@ -6,6 +6,7 @@ import operator
 
 import pytest
 
+from helpers import assert_close, gelu
 from micrograd_gpt import engine
 from micrograd_gpt.engine import (OperandError, Value, enable_grad, is_grad_enabled, no_grad,
                                   topological_order)
@@ -15,17 +16,8 @@ FD_STEP = 1e-6     # central differences: truncation error ~ h², rounding error
 FD_TOL = 1e-6
 
 
-def assert_close(got, want, tol, what=""):
-    """|got - want| <= tol · max(1, |want|): absolute for small numbers, relative for big."""
-    assert abs(got - want) <= tol * max(1.0, abs(want)), f"{what}: got {got!r}, want {want!r}"
 
 
-def gelu(x):
-    """GELU for either a Value or a torch tensor (GPT-2's tanh approximation)."""
-    if isinstance(x, Value):
-        return x.gelu()
-    import torch
-    return torch.nn.functional.gelu(x, approximate="tanh")
 
 
 def check_against_torch(torch, func, inputs):
@@ -269,6 +261,7 @@ def test_backward_of_a_leaf_and_with_an_upstream_gradient():
     assert_close(b.grad, 2.5 * (1 - math.tanh(0.3) ** 2), 1e-15)
 
 
+@pytest.mark.slow
 def test_chain_of_a_million_nodes():
     n = 1_000_000
     x = Value(0.5)

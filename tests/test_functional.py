@@ -5,6 +5,7 @@ import random
 
 import pytest
 
+from helpers import assert_close
 from micrograd_gpt import functional as F
 from micrograd_gpt.engine import Value, no_grad, topological_order
 
@@ -12,9 +13,6 @@ TORCH_TOL = 1e-9     # engine against torch, both float64
 SAME_TOL = 1e-12     # fused against plain: the same sums in the same order
 
 
-def assert_close(got, want, tol, what=""):
-    """|got - want| <= tol · max(1, |want|)."""
-    assert abs(got - want) <= tol * max(1.0, abs(want)), f"{what}: got {got!r}, want {want!r}"
 
 
 def random_list(rng, n, scale=1.0):

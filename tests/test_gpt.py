@@ -6,62 +6,11 @@ import random
 
 import pytest
 
-from micrograd_gpt import GPT, GPTConfig, count_parameters, no_grad, sample_token
+from helpers import GPT_CONFIGS as CONFIGS, GPT_IDS as IDS, grads_by_name, make_gpt as make_model, \
+    max_difference, random_tokens
+from micrograd_gpt import GPT, GPTConfig, count_parameters, no_grad
 from micrograd_gpt.engine import is_grad_enabled, topological_order
-
-# Small configurations covering every option: each norm, each activation, tied and untied,
-# 1-2 layers, 1-4 heads, fused and plain. init_std is large so that every part of the
-# model matters to the numbers (at 0.02 attention would be nearly uniform).
-CONFIGS = [
-    GPTConfig(vocab_size=12, d_model=8, num_heads=2, num_layers=2, max_seq_len=8,
-              init_std=0.5),
-    GPTConfig(vocab_size=10, d_model=12, num_heads=3, num_layers=1, max_seq_len=6,
-              norm="rmsnorm", activation="relu", tie_weights=False, init_std=0.5),
-    GPTConfig(vocab_size=7, d_model=8, num_heads=4, num_layers=2, max_seq_len=8,
-              norm="rmsnorm", init_std=0.5, fused=False),
-    GPTConfig(vocab_size=11, d_model=4, num_heads=1, num_layers=1, max_seq_len=5,
-              activation="relu", tie_weights=False, init_std=0.5, fused=False),
-    GPTConfig(vocab_size=12, d_model=16, num_heads=4, num_layers=2, max_seq_len=8,
-              tie_weights=False, init_std=0.5),
-]
-IDS = [f"{c.norm}-{c.activation}-{'tied' if c.tie_weights else 'untied'}-L{c.num_layers}"
-       f"-H{c.num_heads}-{'fused' if c.fused else 'plain'}" for c in CONFIGS]
-
-
-def make_model(config, seed=0):
-    """A GPT whose norm gains and biases are also moved away from 1 and 0, so a mistake in
-    how they are used cannot hide."""
-    model = GPT(config, rng=random.Random(seed))
-    rng = random.Random(seed + 1000)
-    for name, p in model.named_parameters():
-        if ".ln_" in name or name.startswith("ln_f"):
-            p.data = (1.0 if ".weight[" in name else 0.0) + rng.gauss(0.0, 0.3)
-    return model
-
-
-def random_tokens(config, length, seed=0):
-    rng = random.Random(seed)
-    return [rng.randrange(config.vocab_size) for _ in range(length)]
-
-
-def grads_by_name(model):
-    """{name: nested list of gradients}, shaped like state_dict()."""
-    out = {}
-    for name, tensor in model.named_tensors():
-        if isinstance(tensor[0], list):
-            out[name] = [[v.grad for v in row] for row in tensor]
-        else:
-            out[name] = [v.grad for v in tensor]
-    return out
-
-
-def max_difference(a, b):
-    """Largest |a - b| over two equally nested lists of numbers (shapes must match)."""
-    if isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        return max(max_difference(x, y) for x, y in zip(a, b))
-    return abs(a - b)
-
+from micrograd_gpt.sampling import sample_token
 
 # ---- equality with PyTorch ------------------------------------------------------------------
 
@@ -285,19 +234,19 @@ def test_bad_configs_name_the_field(changes, field):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda m: m([]), "tokens must hold at least 1"),
+    (lambda m: m([]), "tokens: must hold at least 1"),
     (lambda m: m([1, 12]), r"tokens: token ids must be ints in \[0, 11\]"),
     (lambda m: m([-1]), r"\[0, 11\]"),
     (lambda m: m([1.0]), r"\[0, 11\]"),
     (lambda m: m(list(range(9))), "at most 8 tokens"),
     (lambda m: m.loss([3]), "at least 2"),
     (lambda m: m.loss([3, 4], reduction="max"), "reduction"),
-    (lambda m: m.generate([], 3), "prompt must hold at least 1"),
+    (lambda m: m.generate([], 3), "prompt: must hold at least 1"),
     (lambda m: m.generate([1, 99], 3), r"prompt: token ids must be ints in \[0, 11\]"),
-    (lambda m: m.generate([1], 3, temperature=0), "temperature must be a number > 0"),
+    (lambda m: m.generate([1], 3, temperature=0), "temperature: must be a finite number > 0"),
     (lambda m: m.generate([1], 3, temperature=-1.0), "temperature"),
-    (lambda m: m.generate([1], 3, top_k=0), "top_k must be None or an int >= 1"),
-    (lambda m: m.generate([1], 3, top_p=0.0), r"top_p must be None or a number in \(0, 1\]"),
+    (lambda m: m.generate([1], 3, top_k=0), "top_k: must be an integer >= 1 or None"),
+    (lambda m: m.generate([1], 3, top_p=0.0), r"top_p: must be a number in \(0, 1\] or None"),
     (lambda m: m.generate([1], 3, top_p=1.5), "top_p"),
     (lambda m: m.generate([1], -1), "max_new_tokens"),
     (lambda m: m.generate([1], 3, stop_token=12), "stop_token"),

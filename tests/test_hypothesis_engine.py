@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import gelu
 from micrograd_gpt.engine import Value
 
 try:
@@ -35,10 +36,6 @@ POSITIVE_BASES = [0.5, 2.0, 3.0]                # for number ** x
 POWERS = [-2.0, -1.5, -1.0, 0.5, 1.5, 2.0]      # for (a² + 0.5) ** p
 
 
-def gelu(x):
-    if isinstance(x, Value):
-        return x.gelu()
-    return torch.nn.functional.gelu(x, approximate="tanh")
 
 
 def positive(x):
@@ -132,6 +129,7 @@ def close(got, want):
     return abs(got - want) <= 1e-9 * max(1.0, abs(want))
 
 
+@pytest.mark.slow
 @needs_torch
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from test_gpt import CONFIGS, IDS, grads_by_name, make_model, max_difference, random_tokens
+from helpers import GPT_CONFIGS as CONFIGS, GPT_IDS as IDS, grads_by_name, make_gpt as make_model, \
+    max_difference, random_tokens
 
 ROOT = Path(__file__).resolve().parents[1]  # so the subprocess imports this checkout
 

@@ -5,13 +5,12 @@ import random
 
 import pytest
 
+from helpers import values
 from micrograd_gpt import Value, gradcheck
 from micrograd_gpt.engine import topological_order
 from micrograd_gpt.nn import MLP, Embedding, LayerNorm, Linear, Module, ModuleList, RMSNorm
 
 
-def values(numbers):
-    return [Value(x) for x in numbers]
 
 
 def randomize(module, seed=0):
@@ -110,7 +109,7 @@ def test_norms_pass_gradcheck(make):
 def test_embedding_returns_the_row_and_checks_the_index():
     emb = Embedding(5, 3, rng=random.Random(0))
     assert emb(2) is emb.weight[2]
-    with pytest.raises(ValueError, match=r"index must be an int in \[0, 4\]"):
+    with pytest.raises(ValueError, match=r"index: must be an integer in \[0, 4\]"):
         emb(5)
 
 

@@ -191,6 +191,6 @@ def test_cli_trace_errors(capsys):
 
 
 def test_trace_refuses_non_values():
-    with pytest.raises(ValueError, match="root must be a Value"):
+    with pytest.raises(ValueError, match="root: must be a Value"):
         trace(3.0)
     assert math.isfinite(trace(Value(2.0)).grads["v0"])

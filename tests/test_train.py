@@ -37,6 +37,7 @@ def unigram_loss(train_docs, val_docs):
     return -sum(math.log(counts[t] / total) for t in targets) / len(targets)
 
 
+@pytest.mark.slow
 def test_training_learns_names_beyond_single_letter_frequencies():
     config = tiny_config(steps=120, batch_size=4, eval_docs=100)
     result = train(config, quiet=True)
@@ -61,6 +62,7 @@ def test_same_seed_same_model_other_seed_other_model():
     assert weights(a.model) != weights(c.model)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
 def test_resume_continues_bit_for_bit(tmp_path, optimizer):
     # a decaying schedule with warm-up, weight decay and clipping: all state must survive

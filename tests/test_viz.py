@@ -15,6 +15,7 @@ from micrograd_gpt import viz
 from micrograd_gpt.cli import main as cli_main
 from micrograd_gpt.engine import module_scope, topological_order
 from micrograd_gpt.expr import build_expression
+from micrograd_gpt.train import training_step_graph
 from micrograd_gpt.viz import (GraphvizNotInstalled, draw_dot, format_number, module_summary,
                                render_graph)
 
@@ -303,8 +304,7 @@ def test_cli_graph_errors_are_one_line(args, fragment, capsys):
 # ---- a whole GPT training step ---------------------------------------------------------
 @pytest.fixture(scope="module")
 def gpt_step():
-    pytest.importorskip("micrograd_gpt.gpt", reason="the GPT is not there yet")
-    loss, model, batch = viz.gpt_training_step("tiny", batch_size=2, seed=0)
+    loss, model, batch = training_step_graph("tiny", batch_size=2, seed=0)
     return loss, model, batch
 
 

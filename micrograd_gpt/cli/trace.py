@@ -1,0 +1,38 @@
+"""`micrograd-gpt trace EXPR --values ...`: print every step of forward and backward;
+--html also writes a page that steps through backward on the graph."""
+from __future__ import annotations
+
+import sys
+
+from ..expr import build_expression, parse_values
+from ..trace import print_trace, save_trace_html, trace
+from ..viz import INSTALL_HELP, renderer_available
+from .options import count
+
+
+def add_arguments(parser):
+    parser.description = ("Print the forward values and every backward update "
+                          "grad(child) += local x grad(node) of EXPRESSION, with the numbers; "
+                          "--html also writes a page that steps through backward on the graph.")
+    parser.epilog = ('example: micrograd-gpt trace "tanh(a*b + c)" --values a=2,b=-3,c=10 '
+                     "--html trace.html")
+    parser.add_argument("expression", help='e.g. "tanh(a*b + c)"')
+    parser.add_argument("--values", default="",
+                        help="the variables' values, e.g. a=2,b=-3,c=10")
+    parser.add_argument("--html", metavar="PATH", help="also write a step-by-step page to PATH")
+    parser.add_argument("--max-rows", type=count(2), default=None,
+                        help="show at most this many rows of each table")
+
+
+def run(args):
+    root, _ = build_expression(args.expression, parse_values(args.values))
+    print_trace(trace(root), max_rows=args.max_rows)
+    if args.html:
+        path = save_trace_html(root, args.html,
+                               title=f"Backpropagation through {args.expression}")
+        print(f"\nwrote {path}: open it in a browser and press → to step through "
+              f"the backward pass")
+        if not renderer_available():
+            print(INSTALL_HELP.replace("so the graph could not be drawn",
+                                       "so the page shows no drawing"), file=sys.stderr)
+    return 0

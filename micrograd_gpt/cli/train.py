@@ -1,0 +1,112 @@
+"""`micrograd-gpt train`: train a model (the tiny preset on names by default), then print
+the final losses, a few samples, and the commands to go on with."""
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+from ..checkpoint import load_checkpoint
+from ..data import DATASETS
+from ..presets import DEFAULT_PRESET, PRESETS
+from ..train import TrainConfig, resumed_config, sample, train
+from .options import count, positive_float
+
+# train options (as parsed) -> TrainConfig fields; None means "not given: keep the preset's"
+_OVERRIDES = ("steps", "batch_size", "lr", "eval_interval", "eval_docs", "seed", "data")
+_RESUMABLE = ("steps", "eval_interval", "eval_docs")
+
+
+def add_arguments(p):
+    p.description = ("Train a GPT on characters. With no options: the `tiny` preset on the "
+                     "embedded names (about a minute), then the final losses and 10 sampled "
+                     "names. Options override the preset. A checkpoint is written every "
+                     "eval interval and at the end; --resume continues a run exactly.")
+    p.epilog = ("examples: micrograd-gpt train | micrograd-gpt train --preset microgpt | "
+                "micrograd-gpt train --data text --preset small | "
+                "micrograd-gpt train --data my_lines.txt --steps 2000")
+    p.add_argument("--data", default=None, metavar="names|text|PATH",
+                   help="'names' (embedded first names, default), 'text' (Shakespeare's "
+                        "sonnets) or a UTF-8 text file with one document per line")
+    p.add_argument("--text", action="store_true",
+                   help="treat the data as one continuous text cut into context-sized pieces")
+    p.add_argument("--preset", default=None, choices=list(PRESETS),
+                   help=f"model size and training settings (default {DEFAULT_PRESET})")
+    p.add_argument("--steps", type=count(1), default=None, help="training steps in total")
+    p.add_argument("--batch-size", type=count(1), default=None, help="documents per step")
+    p.add_argument("--lr", type=positive_float, default=None, help="peak learning rate")
+    p.add_argument("--eval-interval", type=count(0), default=None,
+                   help="validation loss and checkpoint every N steps (0: at the end only)")
+    p.add_argument("--eval-docs", type=count(1), default=None,
+                   help="documents each loss evaluation uses (default 200; fewer is faster)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument("--out", default=None, metavar="PATH",
+                   help="checkpoint file (default out/<data>_<preset>.json; with --resume, "
+                        "the resumed file)")
+    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
+                   help="continue the run saved in CHECKPOINT (to --steps in total)")
+    p.add_argument("--samples", type=count(0), default=10,
+                   help="texts to sample at the end (default 10)")
+    p.add_argument("--temperature", type=positive_float, default=0.8,
+                   help="sampling temperature for those samples (default 0.8)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def run(args):
+    if args.resume is not None:
+        config = _resume_config(args)
+        out = Path(args.out) if args.out else Path(args.resume)
+    else:
+        config = _config(args)
+        out = Path(args.out) if args.out else _default_out(config)
+    result = train(config, out=out, resume=args.resume, quiet=args.quiet)
+    print(f"final: train loss {result.train_loss:.4f} | val loss {result.val_loss:.4f} | "
+          f"{result.step} steps in {result.seconds:.1f} s "
+          f"({result.ms_per_step:.1f} ms/step median)")
+    print(f"checkpoint: {result.checkpoint}")
+    if args.samples:
+        _print_samples(result, args.samples, args.temperature)
+    print("next:")
+    print(f"  micrograd-gpt sample --checkpoint {result.checkpoint}")
+    print(f"  micrograd-gpt plot --checkpoint {result.checkpoint}")
+    return 0
+
+
+def _print_samples(result, num, temperature):
+    print(f"samples (temperature {temperature:g}):")
+    text_mode = result.text_mode
+    texts = sample(result.model, result.tokenizer, num, rng=random.Random(result.config.seed),
+                   temperature=temperature,
+                   max_new_tokens=4 * result.model.max_context if text_mode else None,
+                   stop_at_bos=not text_mode)
+    for text in texts:
+        print(text + "\n---" if text_mode else f"  {text}")
+
+
+def _default_out(config):
+    stem = config.data if config.data in DATASETS else Path(config.data).stem or "data"
+    return Path("out") / f"{stem}_{config.preset or 'custom'}.json"
+
+
+def _config(args):
+    """A TrainConfig from the parsed options: the preset first, then the options."""
+    overrides = {name: getattr(args, name) for name in _OVERRIDES
+                 if getattr(args, name) is not None}
+    if args.text:
+        overrides["text_mode"] = True
+    return TrainConfig.from_preset(args.preset or DEFAULT_PRESET, **overrides)
+
+
+def _resume_config(args):
+    """For `--resume`: the checkpoint's settings; only options that a resumed run may
+    change are allowed."""
+    fixed = [f"--{o.replace('_', '-')}" for o in ("preset", "data", "batch_size", "lr", "seed")
+             if getattr(args, o) is not None] + (["--text"] if args.text else [])
+    if fixed:
+        raise ValueError(f"{', '.join(fixed)} cannot be given with --resume: the run "
+                         "continues with the checkpoint's settings (only --steps, "
+                         "--eval-interval and --eval-docs may change)")
+    config = resumed_config(load_checkpoint(args.resume))
+    changes = {name: getattr(args, name) for name in _RESUMABLE
+               if getattr(args, name) is not None}
+    return dataclasses.replace(config, **changes)

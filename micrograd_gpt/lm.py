@@ -1,0 +1,169 @@
+"""What every language model here offers: the one interface the rest of the package uses.
+
+A language model reads token ids left to right and, after each one, gives a score (a
+logit) to every token of the vocabulary as the next one. The trainer, the sampler,
+checkpoints and the pictures ask nothing more of a model than this class describes, so a
+bigram table, an MLP, an RNN and a GPT can all be trained, sampled, saved and drawn by
+the same code.
+
+What a model writes (a subclass of `LanguageModel`):
+
+    kind                 its name in the registry (models.py): "gpt", ...
+    config_class         a dataclass of its sizes and choices; `config_class(**asdict(c))`
+                         rebuilds the config, which is how a checkpoint stores it
+    max_context          how many tokens it can look back on (None: no limit)
+    new_state()          the memory of one sequence, empty (the GPT's key/value cache)
+    _step(token, state)  the logits [V] for `token` at the next position; adds the token
+                         to `state`
+
+What it gets from here:
+
+    forward(tokens)      logits [T][V]: row t scores every candidate for token t+1
+    step(token, state)   `_step` with its checks
+    loss(tokens)         mean next-token cross-entropy: tokens[:-1] predict tokens[1:]
+    generate(prompt, n)  n sampled tokens after the prompt (no graph: see `float_copy`)
+    parameters(), state_dict(), zero_grad(), ...   from `Module`
+"""
+from __future__ import annotations
+
+from . import functional as F
+from .checks import check_choice, check_int, check_rng, check_token_ids
+from .nn import Module
+from .sampling import check_sampling, sample_token
+
+__all__ = ["LanguageModel", "check_plain"]
+
+
+class LanguageModel(Module):
+    """Base class of every model that predicts the next token (see the module docstring)."""
+
+    kind = None
+    config_class = None
+
+    # ---- what a model writes -------------------------------------------------------------
+
+    @property
+    def max_context(self):
+        """How many tokens the model can look back on; None for no limit."""
+        return None
+
+    def new_state(self):
+        """The memory of one sequence, before its first token."""
+        raise NotImplementedError(f"{type(self).__name__} must define new_state()")
+
+    def _step(self, token, state):
+        raise NotImplementedError(f"{type(self).__name__} must define _step()")
+
+    @property
+    def vocab_size(self):
+        return self.config.vocab_size
+
+    @property
+    def fused(self):
+        """Whether this model's graph uses fused n-ary nodes (see functional.fused_ops)."""
+        return getattr(self.config, "fused", True)
+
+    # ---- given from the above --------------------------------------------------------------
+
+    def forward(self, tokens):
+        """tokens: [T] ints -> logits [T][V]: row t scores every candidate for token t+1."""
+        self.check_tokens(tokens, "tokens", max_length=self.max_context)
+        with F.fused_ops(self.fused):
+            state = self.new_state()
+            return [self._step(token, state) for token in tokens]
+
+    def step(self, token, state):
+        """Logits [V] for `token` at the next position of `state`; adds it to `state`.
+
+        Feeding tokens one by one through `step` gives the same logits as `model(tokens)`.
+        """
+        self.check_tokens([token], "token", max_length=1)
+        with F.fused_ops(self.fused):
+            return self._step(token, state)
+
+    def loss(self, tokens, reduction="mean"):
+        """Next-token cross-entropy: tokens[:-1] predict tokens[1:].
+
+        loss = Σ_t -log softmax(logits_t)[tokens[t+1]], divided by len(tokens)-1 when
+        reduction="mean" (the default); reduction="sum" keeps the sum (for averaging a batch
+        over its total number of predictions). Returns one Value (a float on a float copy).
+        """
+        check_choice("reduction", reduction, ("mean", "sum"))
+        # T+1 tokens make T predictions: the forward itself sees at most max_context
+        limit = None if self.max_context is None else self.max_context + 1
+        self.check_tokens(tokens, "tokens", min_length=2, max_length=limit)
+        logits = self(tokens[:-1])  # the last token predicts nothing we know
+        with F.fused_ops(self.fused):
+            losses = [F.cross_entropy(row, target) for row, target in zip(logits, tokens[1:])]
+            return F.mean(losses) if reduction == "mean" else F.sum_values(losses)
+
+    def generate(self, prompt, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
+                 rng=None, stop_token=None):
+        """Sample up to `max_new_tokens` new tokens after `prompt`; returns only the new ones.
+
+        Each step turns the last logits into probabilities (see `sampling.sample_token`:
+        temperature, then top-k, then top-p) and draws one token with `rng` (a
+        random.Random; None means random.Random(0), so the same call gives the same tokens).
+        Stops early right after emitting `stop_token`, if given (it is the last element
+        returned).
+
+        Builds no graph at all: it runs the model's own forward on a `float_copy()` (plain
+        floats), so each new token costs one position. Past `max_context` the context is
+        cropped to the last `max_context` tokens and the state rebuilt from them, which is
+        what nanoGPT computes.
+        """
+        self.check_tokens(prompt, "prompt")  # any length: generate() crops it
+        check_int("max_new_tokens", max_new_tokens, 0)
+        check_sampling(temperature, top_k, top_p)
+        check_int("stop_token", stop_token, 0, self.vocab_size - 1, none_ok=True)
+        rng = check_rng("rng", rng)
+        sequence, new_tokens = list(prompt), []
+        if max_new_tokens == 0:
+            return new_tokens
+        fast = self.float_copy()
+        limit = self.max_context
+        state, logits, fed = _prefill(fast, sequence if limit is None else sequence[-limit:])
+        while True:
+            token = sample_token(logits, temperature, top_k, top_p, rng)
+            new_tokens.append(token)
+            sequence.append(token)
+            if token == stop_token or len(new_tokens) == max_new_tokens:
+                return new_tokens
+            if limit is None or fed < limit:
+                logits = check_plain(fast._step(token, state), type(self).__name__)
+                fed += 1
+            else:  # the context is full: crop to the last `limit` tokens, rebuild the state
+                state, logits, fed = _prefill(fast, sequence[-limit:])
+
+    # ---- checks ---------------------------------------------------------------------------
+
+    def check_tokens(self, tokens, name, min_length=1, max_length=None):
+        """A ValueError unless `tokens` is a list of min_length..max_length ids in [0, V)."""
+        check_token_ids(name, tokens, self.vocab_size, min_length, max_length)
+
+
+def _prefill(fast, context):
+    """A fresh state holding `context`, the logits after its last token, and its length."""
+    state = fast.new_state()
+    with F.fused_ops(fast.fused):
+        for token in context:
+            logits = fast._step(token, state)
+    return state, check_plain(logits, type(fast).__name__), len(context)
+
+
+def check_plain(numbers, model_name):
+    """`numbers` if they are plain floats; else a RuntimeError that says why they are not.
+
+    On a `float_copy()` every number a forward computes is a float. A Value among the
+    results means some forward code made a Value of its own (such as a constant written
+    `Value(0.5)`), which then turned every number it touched back into a graph node: the
+    fast path would silently become the slow one. Use plain numbers and the functions of
+    `micrograd_gpt.functional` in forward code instead.
+    """
+    if not F.is_plain(numbers):
+        raise RuntimeError(
+            f"{model_name}: the forward pass of its float copy returned Values, not floats: "
+            "some forward code creates Values of its own (e.g. Value(0.5) as a constant). "
+            "Write constants as plain numbers and use micrograd_gpt.functional, which "
+            "works on both Values and floats.")
+    return numbers

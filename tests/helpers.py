@@ -1,0 +1,82 @@
+"""Helpers shared by the test files (import them: `from helpers import assert_close`).
+
+Small, dependency-free pieces that several files need: number comparisons, a gelu that
+works on a Value or a torch tensor, GPT configurations that cover every option, and a
+model whose norms are perturbed so that a mistake in them cannot hide.
+"""
+import random
+
+from micrograd_gpt.engine import Value
+from micrograd_gpt.gpt import GPT, GPTConfig
+
+
+def assert_close(got, want, tol, what=""):
+    """|got - want| <= tol · max(1, |want|): absolute for small numbers, relative for big."""
+    assert abs(got - want) <= tol * max(1.0, abs(want)), f"{what}: got {got!r}, want {want!r}"
+
+
+def max_difference(a, b):
+    """Largest |a - b| over two equally nested lists of numbers (shapes must match)."""
+    if isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        return max(max_difference(x, y) for x, y in zip(a, b))
+    return abs(a - b)
+
+
+def values(numbers):
+    """Fresh leaf Values holding `numbers`."""
+    return [Value(x) for x in numbers]
+
+
+def gelu(x):
+    """GELU for either a Value or a torch tensor (GPT-2's tanh approximation)."""
+    if isinstance(x, Value):
+        return x.gelu()
+    import torch
+    return torch.nn.functional.gelu(x, approximate="tanh")
+
+
+# Small configurations covering every option: each norm, each activation, tied and untied,
+# 1-2 layers, 1-4 heads, fused and plain. init_std is large so that every part of the
+# model matters to the numbers (at 0.02 attention would be nearly uniform).
+GPT_CONFIGS = [
+    GPTConfig(vocab_size=12, d_model=8, num_heads=2, num_layers=2, max_seq_len=8,
+              init_std=0.5),
+    GPTConfig(vocab_size=10, d_model=12, num_heads=3, num_layers=1, max_seq_len=6,
+              norm="rmsnorm", activation="relu", tie_weights=False, init_std=0.5),
+    GPTConfig(vocab_size=7, d_model=8, num_heads=4, num_layers=2, max_seq_len=8,
+              norm="rmsnorm", init_std=0.5, fused=False),
+    GPTConfig(vocab_size=11, d_model=4, num_heads=1, num_layers=1, max_seq_len=5,
+              activation="relu", tie_weights=False, init_std=0.5, fused=False),
+    GPTConfig(vocab_size=12, d_model=16, num_heads=4, num_layers=2, max_seq_len=8,
+              tie_weights=False, init_std=0.5),
+]
+GPT_IDS = [f"{c.norm}-{c.activation}-{'tied' if c.tie_weights else 'untied'}-L{c.num_layers}"
+           f"-H{c.num_heads}-{'fused' if c.fused else 'plain'}" for c in GPT_CONFIGS]
+
+
+def make_gpt(config, seed=0):
+    """A GPT whose norm gains and biases are also moved away from 1 and 0, so a mistake in
+    how they are used cannot hide."""
+    model = GPT(config, rng=random.Random(seed))
+    rng = random.Random(seed + 1000)
+    for name, p in model.named_parameters():
+        if ".ln_" in name or name.startswith("ln_f"):
+            p.data = (1.0 if ".weight[" in name else 0.0) + rng.gauss(0.0, 0.3)
+    return model
+
+
+def random_tokens(config, length, seed=0):
+    rng = random.Random(seed)
+    return [rng.randrange(config.vocab_size) for _ in range(length)]
+
+
+def grads_by_name(model):
+    """{name: nested list of gradients}, shaped like state_dict()."""
+    out = {}
+    for name, tensor in model.named_tensors():
+        if isinstance(tensor[0], list):
+            out[name] = [[v.grad for v in row] for row in tensor]
+        else:
+            out[name] = [v.grad for v in tensor]
+    return out
