@@ -228,7 +228,7 @@ def engine_table(nodes):
 
 
 def markdown_table(command, micro, larger, generation, gc_ms, peak, engine_ns):
-    """The results as Markdown, for docs/09_speed.md."""
+    """The results as Markdown, for docs/12_speed.md."""
     (m_ms, m_size), (l_ms, l_size) = micro, larger
     lines = [
         f"Measured with `{command}` (Python {sys.version.split()[0]}, one run, "
@@ -287,7 +287,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None, help="steps per measurement")
     parser.add_argument("--write-docs", metavar="MARKDOWN_FILE", default=None,
                         help="also write the results table into this file (between the "
-                             "speed-table markers), e.g. docs/09_speed.md")
+                             "speed-table markers), e.g. docs/12_speed.md")
     args = parser.parse_args(argv)
     repeats = args.repeats or (20 if args.quick else 40)
     print(f"Python {sys.version.split()[0]} on {sys.platform}; medians of {repeats} steps")

@@ -19,7 +19,7 @@ README = ROOT / "README.md"
 
 EXPECTED_CHAPTERS = [
     "01_value.md", "02_chain_rule.md", "03_graph.md", "04_modules.md", "05_attention.md",
-    "06_gpt.md", "07_training.md", "08_sampling.md", "09_speed.md", "10_growing_up.md",
+    "06_gpt.md", "08_training.md", "09_sampling.md", "12_speed.md", "13_growing_up.md",
 ]
 CHAPTERS = sorted(p.name for p in DOCS.glob("[0-9][0-9]_*.md"))
 
@@ -72,7 +72,7 @@ def _restore_torch_threads(threads):
 
 def test_growing_up_runs_its_torch_free_blocks_without_torch(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = runner.run_chapter(DOCS / "10_growing_up.md", with_torch=False)
+    result = runner.run_chapter(DOCS / "13_growing_up.md", with_torch=False)
     assert result.ran >= 1 and len(result.skipped) >= 3
 
 
@@ -185,9 +185,9 @@ def test_readme_starts_with_the_two_commands_and_links_every_chapter():
 
 
 def test_speed_chapter_has_the_measured_section_with_its_markers():
-    text = (DOCS / "09_speed.md").read_text(encoding="utf-8")
+    text = (DOCS / "12_speed.md").read_text(encoding="utf-8")
     measured = text.split("\n## Measured\n", 1)
-    assert len(measured) == 2, "09_speed.md needs a '## Measured' section"
+    assert len(measured) == 2, "12_speed.md needs a '## Measured' section"
     section = measured[1].split("\n## ", 1)[0]
     start = section.index("<!-- speed-table:start -->")
     assert section.index("<!-- speed-table:end -->") > start
