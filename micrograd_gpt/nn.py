@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+from itertools import chain
 
 from . import engine
 from . import functional as F
@@ -392,12 +393,18 @@ def _shape_of(value):
     if isinstance(value, Value):
         return ()
     if isinstance(value, list) and value:
-        if all(isinstance(v, Value) for v in value):
+        # map() over the C-level isinstance test: this runs over every parameter each time
+        # parameters() or named_tensors() is called, so it is kept cheap
+        if all(map(_is_value, value)):
             return (len(value),)
-        if all(isinstance(row, list) and row and all(isinstance(v, Value) for v in row)
-               for row in value) and len({len(row) for row in value}) == 1:
+        if (all(isinstance(row, list) and row for row in value)
+                and len(set(map(len, value))) == 1
+                and all(map(_is_value, chain.from_iterable(value)))):
             return (len(value), len(value[0]))
     return None
+
+
+_is_value = Value.__instancecheck__  # isinstance(x, Value), callable by map() in C
 
 
 def _is_number(x):
