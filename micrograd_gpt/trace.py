@@ -296,8 +296,10 @@ def trace_html(root, title=None, names=None, max_nodes=200):
         "expression, print the table with format_trace(trace(root), max_rows=...), or pass "
         "a larger max_nodes=."))
     t = trace(root, names=names)
+    # the page starts every gradient at 0 and writes each new one into the node's box, so
+    # each box is drawn wide enough for the longest number it will show
     dot = draw_dot(root, edge_labels=True, max_nodes=max_nodes, names=names,
-                   grads={v: 0.0 for v in order})
+                   grads=_widest_grads(t, order))
     try:
         svg = _inline_svg(pipe_graph(dot, "svg").decode("utf-8"))
     except GraphvizNotInstalled:
@@ -323,6 +325,19 @@ def save_trace_html(root, path, title=None, names=None, max_nodes=200):
     path = Path(path)
     atomic_write_bytes(path, trace_html(root, title, names, max_nodes).encode("utf-8"))
     return path
+
+
+def _widest_grads(t, order):
+    """Value -> the gradient, among all it takes during the trace, whose text is longest."""
+    seen = {n.key: [0.0] for n in t.nodes}
+    for s in t.backward:
+        if s.kind == "seed":
+            seen[s.key].append(s.grad)
+        elif s.kind == "backward":
+            seen[s.child_key].append(s.child_grad_after)
+    keys = [n.key for n in t.nodes]  # the trace's keys follow `order`
+    return {v: max(seen[key], key=lambda g: len(format_number(g)))
+            for v, key in zip(order, keys)}
 
 
 def _step_json(s):

@@ -130,15 +130,17 @@ def check_graph_size(order, max_nodes, advice):
 # ---------------------------------------------------------------------------------------
 # Names and numbers as they appear in drawings and traces
 # ---------------------------------------------------------------------------------------
-def format_number(x, digits=4):
-    """A short, fixed-width-ish form of x: 4 decimals for ordinary sizes, else scientific.
+def format_number(x, digits=6):
+    """x with `digits` significant digits, as drawings and the trace page show numbers.
 
-    >>> format_number(2.0), format_number(-0.000012345), format_number(0.0)
-    ('2.0000', '-1.234e-05', '0.0000')
+    Six digits, so a learner can redo each step by hand: on the page,
+    0.00134095 × 2 = 0.0026819 checks out, where four decimals would read
+    0.0013 × 2 = 0.0027. Whole numbers lose their ".0"; tiny and huge ones are scientific.
+
+    >>> format_number(2.0), format_number(0.0013409506), format_number(-0.000012345)
+    ('2', '0.00134095', '-1.2345e-05')
     """
-    if x == 0 or 1e-3 <= abs(x) < 1e5:
-        return f"{x:.{digits}f}"
-    return f"{x:.{digits - 1}e}"
+    return f"{x:.{digits}g}"
 
 
 def node_names(order, names=None):
@@ -270,7 +272,7 @@ def _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads, 
             for position, (child, local) in enumerate(zip(v._prev, v._local_grads)):
                 attrs = {"id": f"edge-{key}-{position}"}
                 if edge_labels:
-                    attrs["label"] = f"{local:.4g}"
+                    attrs["label"] = format_number(local)
                 dot.edge(keys[child], op, **attrs)
     _attach_frames(dot, frames)
     return dot
