@@ -62,10 +62,11 @@ class TinyMLP(Module):
 
 
 def mlp_modules(out):
-    """One forward/backward of chapter 4's MLP, each module's nodes in a frame."""
+    """The loss of one XOR example, (0, 1) -> +1, for chapter 4's untrained MLP, each
+    module's nodes in a frame."""
     model = TinyMLP(random.Random(0))
     names = model.named_parameters()
-    x = [Value(1.0, label="x0"), Value(-1.0, label="x1")]
+    x = [Value(0.0, label="x0"), Value(1.0, label="x1")]
     loss = (model(x) - 1.0) ** 2
     loss.backward()
     render_graph(draw_dot(loss, group="module", names=names), out / "mlp_modules.svg")
@@ -83,12 +84,17 @@ def dot_plain_and_fused(out):
 
 
 def gpt_step(out):
-    """One training step of the `tiny` preset GPT on four names, one box per module."""
-    loss, _, batch = training_step_graph("tiny", batch_size=4, seed=0)
-    summary = module_summary(loss)
-    title = (f"One training step of the tiny GPT on {len(batch)} names: {summary.nodes:,} "
-             f"nodes, one box per module")
-    render_graph(draw_modules(summary, title=title), out / "gpt_step.svg")
+    """One training step of the `tiny` preset GPT on four names, one box per module, top
+    to bottom; each parameter in the box of the module that owns it (so the token table
+    `wte`, used at both ends of the tied model, is a box of its own)."""
+    loss, model, batch = training_step_graph("tiny", batch_size=4, seed=0)
+    summary = module_summary(loss, names=model.named_parameters())
+    predictions = sum(len(doc) - 1 for doc in batch)
+    title = (f"One training step of the tiny GPT on {len(batch)} names ({predictions} "
+             f"predictions): {summary.nodes:,} nodes, one box per module.\\l"
+             f"A number on an arrow counts the edges (child -> parent) from one box to "
+             f"the other.\\l")
+    render_graph(draw_modules(summary, rankdir="TB", title=title), out / "gpt_step.svg")
 
 
 def loss_curve(out):

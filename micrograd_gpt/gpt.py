@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from . import functional as F
 from .attention import CausalSelfAttention, KVCache
 from .checks import check_bool, check_choice, check_int, check_number
+from .engine import current_scope, module_scope
 from .lm import LanguageModel
 from .nn import ACTIVATIONS, MLP, Embedding, LayerNorm, Linear, Module, ModuleList, RMSNorm
 
@@ -114,8 +115,16 @@ class Block(Module):
         self.mlp = MLP(d, config.activation, rng=rng, std=std)
 
     def forward(self, x, cache):
-        x = [a + b for a, b in zip(x, self.attn(self.ln_1(x), cache))]
-        return [a + b for a, b in zip(x, self.mlp(self.ln_2(x)))]
+        x = self._residual("residual_1", x, self.attn(self.ln_1(x), cache))
+        return self._residual("residual_2", x, self.mlp(self.ln_2(x)))
+
+    def _residual(self, name, x, update):
+        """x + update, entry by entry. The additions get a scope of their own
+        (`blocks.0.residual_1`), so a drawing by module shows the two residual paths as two
+        boxes; merged into one `blocks.0` box they would look like a loop."""
+        scope = f"{self._scope_name}.{name}" if self._scope_name else current_scope()
+        with module_scope(scope):
+            return [a + b for a, b in zip(x, update)]
 
 
 class GPT(LanguageModel):

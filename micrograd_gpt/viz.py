@@ -202,7 +202,8 @@ def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=Fals
                  into their ancestor (depth=2: "blocks.0.attn.wq" -> "blocks.0").
     max_nodes:   refuse (ValueError) to draw more Values than this node by node: dot
                  would take minutes and the picture would be unreadable. None = no limit.
-    names:       extra names for unlabelled nodes, e.g. `model.named_parameters()`.
+    names:       extra names for unlabelled nodes, e.g. `model.named_parameters()`; with
+                 collapse/group, they also put each parameter in its module's box.
     grads:       dict Value -> number to show instead of `.grad` (the trace page starts
                  from zeros).
     title:       a caption drawn above the graph.
@@ -216,7 +217,7 @@ def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=Fals
     check_int("max_nodes", max_nodes, 1, none_ok=True)
     _check_root(root)
     if collapse:
-        return draw_modules(module_summary(root, depth=depth), rankdir, title)
+        return draw_modules(module_summary(root, depth=depth, names=names), rankdir, title)
     order = topological_order(root)
     check_graph_size(order, max_nodes, (
         "laid out node by node it would take dot minutes and be unreadable. Draw it with "
@@ -252,7 +253,7 @@ def _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads, 
     keys = node_keys(order)
     display = node_names(order, names)
     named = _as_name_dict(names)
-    scopes = _module_of(order, depth) if group == "module" else {}
+    scopes = _module_of(order, depth, named) if group == "module" else {}
     frames = _frames(set(scopes.values()), rankdir) if group == "module" else {}
     for v in order:
         target = frames.get(scopes.get(v, ""), dot)
@@ -289,13 +290,16 @@ def _truncate_scope(scope, depth):
     return ".".join(scope.split(".")[:depth])
 
 
-def _module_of(order, depth=None):
+def _module_of(order, depth=None, names=None):
     """The module each node belongs to: its `_scope`, cut to `depth` parts.
 
     Parameters and inputs are made outside any module's forward, so their `_scope` is
-    usually "". A leaf like that is put in the module that uses it, when only one does
+    usually "". A leaf like that belongs to the module that owns it when `names` (a dict
+    Value -> dotted name, as from `model.named_parameters()`) names it: "wte.weight[3][4]"
+    belongs to `wte`. Otherwise it is put in the module that uses it, when only one does
     (a weight of blocks.0.attn.wq belongs to that module); shared leaves stay outside."""
-    unscoped_leaves = {v for v in order if not v._prev and not v._scope}
+    owners = _owners(names or {}, depth)
+    unscoped_leaves = {v for v in order if not v._prev and not v._scope and v not in owners}
     users = defaultdict(set)
     for v in order:
         if not unscoped_leaves.isdisjoint(v._prev):  # (a fast test, run in C)
@@ -303,11 +307,22 @@ def _module_of(order, depth=None):
                 users[child].add(v._scope)
     module = {}
     for v in order:
-        scope = v._scope
+        scope = v._scope or owners.get(v, "")
         if not scope and len(users.get(v, ())) == 1:
             scope = next(iter(users[v]))
         module[v] = _truncate_scope(scope, depth)
     return module
+
+
+def _owners(names, depth):
+    """Value -> the module that owns it, from dotted parameter names: the name without its
+    last part ("blocks.0.ln_1.weight[2]" -> "blocks.0.ln_1"). Top-level names own nothing."""
+    owners = {}
+    for value, name in names.items():
+        module = name.rsplit(".", 1)[0] if "." in name else ""
+        if module:
+            owners[value] = _truncate_scope(module, depth)
+    return owners
 
 
 def _parent_scope(scope, present):
@@ -371,17 +386,19 @@ class ModuleSummary:
         return f"{total:,} node{'s' if total != 1 else ''}: " + ", ".join(parts)
 
 
-def module_summary(root, *, depth=None):
+def module_summary(root, *, depth=None, names=None):
     """Count the nodes of `root`'s graph by module and the edges between modules.
 
     One pass over the graph (O(nodes + edges)): fast even for a whole training step.
     See `_module_of` and `_split_unscoped` for where the nodes made outside every
-    module (parameters, inputs, the loss) are counted.
+    module (parameters, inputs, the loss) are counted. `names` (e.g.
+    `model.named_parameters()`) puts each parameter in the module that owns it, so a
+    table shared by two modules (tied embeddings) gets a box of its own.
     """
     _check_root(root)
     check_int("depth", depth, 1, none_ok=True)
     order = topological_order(root)
-    module = _split_unscoped(order, _module_of(order, depth))
+    module = _split_unscoped(order, _module_of(order, depth, _as_name_dict(names)))
     ops = defaultdict(Counter)
     edges = Counter()
     module_of = module.__getitem__
@@ -406,14 +423,20 @@ def _split_unscoped(order, module):
     A model's own glue code runs outside its submodules twice: before them (embedding
     lookups, the inputs, the parameters shared by several modules) and after them (the
     unembedding, the loss). One box for both would draw a loop, so a node that depends on
-    some module's output goes to OUTPUTS, the others to INPUTS. A graph with no modules at
-    all is one NO_MODULE box."""
+    some module's output goes to OUTPUTS, and so does a constant only such nodes use; the
+    others go to INPUTS. A graph with no modules at all is one NO_MODULE box."""
     if not any(module.values()):
         return {v: NO_MODULE for v in order}
     unscoped = [v for v in order if not module[v]]  # in topological order
     after_a_module = set()  # unscoped nodes that depend on some module's output
     for v in unscoped:  # children first, so theirs are known
-        if any(module[c] or c in after_a_module for c in v._prev):
+        # (a module's parameters are not its output: reading a table comes before it)
+        if any((module[c] and c._prev) or c in after_a_module for c in v._prev):
+            after_a_module.add(v)
+    # a constant used only by the code after the modules (the 1/n of a mean) goes there too
+    used_before = {c for v in order if v not in after_a_module for c in v._prev}
+    for v in unscoped:
+        if not v._prev and v not in used_before and v is not order[-1]:
             after_a_module.add(v)
     for v in unscoped:
         module[v] = OUTPUTS if v in after_a_module else INPUTS
@@ -425,16 +448,18 @@ def draw_modules(summary, rankdir="LR", title=None):
     module with its node count and op mix, frames for modules inside modules, and arrows
     labelled with how many edges run between two modules (thicker for more)."""
     dot = _new_graph(rankdir, title)
+    dot.attr("node", fontsize="13")  # a summary picture: fewer boxes, so bigger text
+    dot.attr("edge", fontsize="12")
     present = set(summary.ops)
     keys = {scope: f"m{i}" for i, scope in enumerate(sorted(present))}
     # a module that contains other modules gets a frame, with its own nodes in a box inside
-    parents = {s for s in (_parent_scope(s, present) for s in present) if s}
+    parents = _frame_scopes(present)
     frames = _frames(parents, rankdir)
     for scope in sorted(present):
         label = f"{scope}\\n{summary.describe(scope)}"  # \n: DOT's line break
         fill = _ROOT_FILL if scope == summary.root_module else (
             "#f4f4f4" if scope.startswith("(") else "#eef3f8")
-        target = frames.get(scope) or frames.get(_parent_scope(scope, present)) or dot
+        target = frames.get(scope) or frames.get(_parent_scope(scope, parents)) or dot
         target.node(keys[scope], label=label, shape="box", style="rounded,filled",
                     fillcolor=fill, id=f"module-{keys[scope]}",
                     penwidth="2" if scope == summary.root_module else "1")
@@ -444,6 +469,18 @@ def draw_modules(summary, rankdir="LR", title=None):
         dot.edge(keys[src], keys[dst], label=f"{count:,}", penwidth=f"{width:.2f}")
     _attach_frames(dot, frames)
     return dot
+
+
+def _frame_scopes(present):
+    """The modules drawn as frames: each one with modules inside it, whether or not it made
+    nodes of its own (`blocks.0` makes none: its additions are `blocks.0.residual_1` and
+    `_2`), except a container of one (the `blocks` of a one-block model)."""
+    inside = defaultdict(set)
+    for scope in present:
+        parts = scope.split(".")
+        for cut in range(1, len(parts)):
+            inside[".".join(parts[:cut])].add(".".join(parts[:cut + 1]))
+    return {scope for scope, below in inside.items() if scope in present or len(below) > 1}
 
 
 # ---------------------------------------------------------------------------------------

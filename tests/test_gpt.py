@@ -150,6 +150,12 @@ def test_nodes_carry_the_scope_of_the_module_that_made_them():
     wq_dots = [n for n in nodes if n._op == "dot" and any(id(c) in wq_rows for c in n._prev)]
     assert wq_dots and all(n._scope == "blocks.0.attn.wq" for n in wq_dots)
     assert loss._scope == ""  # the loss is the top-level model's
+    # the two residual additions of each block have scopes of their own
+    for block in ("blocks.0", "blocks.1"):
+        for name in ("residual_1", "residual_2"):
+            ops = {n._op for n in nodes if n._scope == f"{block}.{name}"}
+            assert ops == {"+"}, (block, name, ops)
+    assert not any(n._scope == "blocks.0" for n in nodes)  # nothing else made in a block
 
 
 # ---- generation -------------------------------------------------------------------------------

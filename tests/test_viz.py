@@ -16,8 +16,8 @@ from micrograd_gpt.cli import main as cli_main
 from micrograd_gpt.engine import module_scope, topological_order
 from micrograd_gpt.expr import build_expression
 from micrograd_gpt.train import training_step_graph
-from micrograd_gpt.viz import (GraphvizNotInstalled, draw_dot, format_number, module_summary,
-                               render_graph)
+from micrograd_gpt.viz import (GraphvizNotInstalled, draw_dot, draw_modules, format_number,
+                               module_summary, render_graph)
 
 HAVE_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz's `dot` is not installed")
@@ -148,9 +148,9 @@ def test_module_summary_counts_every_node_and_cross_edge():
     assert summary.ops["layer1"]["leaf"] == 6 and summary.ops["layer2"]["leaf"] == 3
     assert summary.ops["layer1"]["tanh"] == 3 and summary.ops["layer2"]["dot"] == 1
     assert summary.ops["layer1"]["*"] == 3
-    # the loss's own code runs after the modules; its constant 1.0 before them
-    assert summary.ops[viz.OUTPUTS] == {"-": 1, "**2": 1}
-    assert summary.ops[viz.INPUTS] == {"leaf": 1}
+    # the loss's own code runs after the modules, and its constant 1.0 with it
+    assert summary.ops[viz.OUTPUTS] == {"-": 1, "**2": 1, "leaf": 1}
+    assert viz.INPUTS not in summary.ops
     assert summary.edges[("layer1", "layer2")] == 3
     assert summary.root_module == viz.OUTPUTS
     assert summary.describe("layer1") == "12 nodes: leaf 6, * 3, tanh 3"
@@ -345,3 +345,41 @@ def test_a_failing_dot_is_one_error_with_its_message():
     broken.body.append("this is { not dot\n")
     with pytest.raises(RuntimeError, match="dot failed: .*syntax error"):
         viz.pipe_graph(broken, "svg")
+
+
+def _has_cycle(edges):
+    """True if the directed graph given by (src, dst) pairs has a cycle."""
+    after = {}
+    for src, dst in edges:
+        after.setdefault(src, set()).add(dst)
+    state = {}  # 1: on the current path, 2: done
+
+    def visit(node):
+        state[node] = 1
+        for nxt in after.get(node, ()):
+            if state.get(nxt) == 1 or (nxt not in state and visit(nxt)):
+                return True
+        state[node] = 2
+        return False
+    return any(node not in state and visit(node) for node in list(after))
+
+
+def test_collapsed_gpt_step_reads_top_to_bottom_without_a_loop(gpt_step):
+    loss, model, batch = gpt_step
+    summary = module_summary(loss, names=model.named_parameters())
+    # the two residual additions are boxes of their own, so the picture has no loop
+    assert summary.ops["blocks.0.residual_1"] == {"+": 16 * sum(len(d) - 1 for d in batch)}
+    assert "blocks.0.residual_2" in summary.ops and "blocks.0" not in summary.ops
+    assert not _has_cycle(summary.edges)
+    assert _has_cycle([("a", "b"), ("b", "c"), ("c", "a")])  # the check itself can fail
+    # each parameter sits in its module's box: the token table is one box, read by the
+    # embedding sums and, tied, by the unembedding: positions x |V| x d edges
+    config = model.config
+    assert summary.ops["wte"] == {"leaf": config.vocab_size * config.d_model}
+    positions = sum(len(d) - 1 for d in batch)
+    assert summary.edges[("wte", viz.OUTPUTS)] == positions * config.vocab_size * config.d_model
+    assert summary.edges[("wte", viz.INPUTS)] == positions * config.d_model
+    assert (viz.INPUTS, viz.OUTPUTS) not in summary.edges
+    # blocks.0 makes no node of its own now, but still frames its modules
+    dot = draw_modules(summary)
+    assert 'label="blocks.0"' in dot.source or "label=blocks.0" in dot.source

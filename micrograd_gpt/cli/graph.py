@@ -27,8 +27,9 @@ def add_arguments(parser):
                         help="output file: .svg, .png, .pdf or .gv (default graph.svg)")
     parser.add_argument("--edge-labels", action="store_true",
                         help="write each edge's local derivative d(node)/d(input) on it")
-    parser.add_argument("--rankdir", choices=RANKDIRS[:2], default="LR",
-                        help="LR: inputs on the left (default); TB: inputs at the top")
+    parser.add_argument("--rankdir", choices=RANKDIRS[:2], default=None,
+                        help="LR: inputs on the left (the default for an expression); TB: "
+                             "inputs at the top (the default for --gpt)")
     parser.add_argument("--max-nodes", type=count(1), default=500,
                         help="refuse to draw bigger graphs node by node (default 500)")
     parser.add_argument("--gpt", action="store_true",
@@ -50,7 +51,7 @@ def run(args):
         raise ValueError("give an expression (e.g. 'tanh(a*b + c)') or --gpt")
     root, _ = build_expression(args.expression, parse_values(args.values))
     root.backward()
-    dot = draw_dot(root, edge_labels=args.edge_labels, rankdir=args.rankdir,
+    dot = draw_dot(root, edge_labels=args.edge_labels, rankdir=args.rankdir or "LR",
                    max_nodes=args.max_nodes)
     path = render_graph(dot, args.output)
     print(f"wrote {path} ({len(topological_order(root))} nodes; "
@@ -63,11 +64,13 @@ def _draw_training_step(args):
     loss, model, batch = training_step_graph(args.preset, args.batch_size, args.seed)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    summary = module_summary(loss, depth=args.depth)
+    # names: each parameter is drawn in the box of the module that owns it
+    summary = module_summary(loss, depth=args.depth, names=model.named_parameters())
     title = (f"One training step of a GPT (preset {args.preset}, {len(batch)} names): "
-             f"{summary.nodes:,} nodes in {len(summary.ops)} module boxes. Arrows: "
-             f"how many edges go from one module to the next.")
-    path = render_graph(draw_modules(summary, rankdir=args.rankdir, title=title), args.output)
+             f"{summary.nodes:,} nodes in {len(summary.ops)} module boxes.\\lArrows: "
+             f"how many edges (child -> parent) go from one module to the next.\\l")
+    path = render_graph(draw_modules(summary, rankdir=args.rankdir or "TB", title=title),
+                        args.output)
     took = time.perf_counter() - started
     print(f"wrote {path}: {summary.nodes:,} nodes of one training step summarised "
           f"in {len(summary.ops)} module boxes (forward+backward {built:.2f} s, "
