@@ -27,15 +27,21 @@ def load_or_train(path):
     return result.model, result.tokenizer
 
 
+def shown(names):
+    """The names as a list a reader can trust: quoted, so an empty sample (the model ended
+    the name at once) shows as '' instead of vanishing between two commas."""
+    return ", ".join(repr(name) for name in names)
+
+
 def main(path):
     model, tokenizer = load_or_train(path)
     for temperature in (0.5, 1.0, 1.5):
         names = sample(model, tokenizer, num=6, rng=random.Random(0), temperature=temperature)
-        print(f"temperature {temperature}: {', '.join(names)}")
-    print("top-k 3:      ", ", ".join(sample(model, tokenizer, 6, rng=random.Random(0), top_k=3)))
-    print("top-p 0.5:    ", ", ".join(sample(model, tokenizer, 6, rng=random.Random(0), top_p=0.5)))
-    print("prompt 'ma':  ", ", ".join(sample(model, tokenizer, 6, rng=random.Random(0),
-                                             prompt="ma", temperature=0.8)))
+        print(f"temperature {temperature}: {shown(names)}")
+    print("top-k 3:      ", shown(sample(model, tokenizer, 6, rng=random.Random(0), top_k=3)))
+    print("top-p 0.5:    ", shown(sample(model, tokenizer, 6, rng=random.Random(0), top_p=0.5)))
+    print("prompt 'ma':  ", shown(sample(model, tokenizer, 6, rng=random.Random(0),
+                                         prompt="ma", temperature=0.8)))
     again = [sample(model, tokenizer, 6, rng=random.Random(0), top_k=3) for _ in range(2)]
     print("the same seed gives the same names:", again[0] == again[1])
     assert again[0] == again[1]

@@ -142,8 +142,10 @@ class Adam(Optimizer):
         v_hat = v / (1 - beta2**t)                 so early averages are too small)
         p = p - lr * m_hat / (sqrt(v_hat) + eps)
 
-    Dividing by sqrt(v_hat) gives every parameter a step of about `lr`, whatever the scale
-    of its gradient.
+    Dividing by sqrt(v_hat) takes the scale of the gradient out. On the first step
+    m_hat = g and v_hat = g², so every parameter moves by `lr` (up to eps), however big or
+    small its gradient; after that the step is at most about `lr`, and smaller where the
+    recent gradients disagree in sign.
     """
 
     _buffers = ("m", "v")
@@ -299,7 +301,10 @@ SCHEDULES = ("constant", "linear", "cosine")
 
 
 def make_schedule(name, lr, total_steps, warmup_steps=0):
-    """A schedule by name: "constant", "linear" (decay to 0) or "cosine" (to 0)."""
+    """A schedule by name: "constant", "linear" or "cosine". The last two decay toward 0,
+    which they reach at step `total_steps`, one past the last step (0 .. total_steps - 1):
+    the last step itself still uses a small rate (lr / (total_steps - warmup_steps) for
+    "linear")."""
     check_choice("lr_schedule", name, SCHEDULES)
     if name == "constant":
         return constant_lr(lr)
