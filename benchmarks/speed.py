@@ -7,7 +7,7 @@
 What it measures, on the embedded `names` data, one name per step:
   1. the `microgpt` preset (d 16, 4 heads, 1 layer, context 16): ms per training step
      (forward, loss, backward, Adam), fused nodes vs plain binary ops, and the plain-float
-     floor (benchmarks/float_floor.py: the same step hand-written on floats), measured in
+     floor (micrograd_gpt/by_hand.py: the same step hand-written on floats), measured in
      alternation so machine noise hits all three alike; nodes and edges per step;
   2. a larger network (d 64, 4 heads, 4 layers, context 64): the same, a few steps;
   3. generation: tokens per second under no_grad with the KV cache vs building the graph;
@@ -27,15 +27,12 @@ import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import float_floor  # noqa: E402  (benchmarks/float_floor.py)
-
-from micrograd_gpt.engine import enable_grad, no_grad, topological_order  # noqa: E402
-from micrograd_gpt.gpt import GPT, GPTConfig  # noqa: E402
-from micrograd_gpt.sampling import sample_token  # noqa: E402
-from micrograd_gpt.optim import Adam  # noqa: E402
-from micrograd_gpt.train import TrainConfig, batch_loss, prepare_data, train_step  # noqa: E402
+from micrograd_gpt import by_hand as float_floor  # the hand-written step: the floor
+from micrograd_gpt.engine import enable_grad, no_grad, topological_order
+from micrograd_gpt.gpt import GPT, GPTConfig
+from micrograd_gpt.sampling import sample_token
+from micrograd_gpt.optim import Adam
+from micrograd_gpt.train import TrainConfig, batch_loss, prepare_data, train_step
 
 MICROGPT = dict(d_model=16, num_heads=4, num_layers=1, max_seq_len=16, norm="rmsnorm",
                 activation="relu", tie_weights=False, init_std=0.08)

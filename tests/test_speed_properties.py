@@ -65,30 +65,3 @@ def test_plain_graph_has_no_reference_cycles_either():
     finally:
         gc.enable()
     assert after == before
-
-
-def test_the_hand_written_float_floor_computes_the_same_step():
-    """benchmarks/float_floor.py (the speed floor, and a lesson in what autograd saves you
-    from writing) gives the Value model's loss and every gradient."""
-    import sys
-    from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    try:
-        import float_floor
-    finally:
-        sys.path.pop(0)
-    config = GPTConfig(**dict(MICROGPT, num_layers=2, init_std=0.3))
-    model = GPT(config, rng=random.Random(3))
-    rng = random.Random(4)
-    for p in model.parameters():  # norm gains off 1, so a mistake with them shows
-        p.data += rng.gauss(0.0, 0.1)
-    loss = model.loss(NAME)
-    loss.backward()
-    floor_loss, grads = float_floor.loss_and_grads(model.state_dict(), NAME, config.num_heads)
-    assert abs(floor_loss - loss.data) < 1e-12
-    for name, tensor in model.named_tensors():
-        rows = tensor if isinstance(tensor[0], list) else [tensor]
-        grad_rows = grads[name] if isinstance(tensor[0], list) else [grads[name]]
-        for row, grad_row in zip(rows, grad_rows):
-            for p, g in zip(row, grad_row):
-                assert abs(p.grad - g) < 1e-12, name
