@@ -50,7 +50,8 @@ def test_the_hand_written_step_equals_backward(norm, activation, tie_weights):
 
 
 def test_two_blocks_and_a_longer_sequence():
-    assert_same_step(shaken_model("layernorm", "gelu", True, num_layers=2), [0, 3, 1, 4, 1, 5, 9, 0])
+    assert_same_step(shaken_model("layernorm", "gelu", True, num_layers=2),
+                     [0, 3, 1, 4, 1, 5, 9, 0])
     assert_same_step(shaken_model("rmsnorm", "relu", False, num_layers=2), NAME)
 
 

@@ -28,6 +28,7 @@ COMMANDS = {
     "train": "train a small GPT on names (default) or any text file",
     "sample": "generate text from a trained checkpoint",
     "plot": "draw a checkpoint's loss curves as an SVG picture",
+    "exercise": "exercises beside the course: list, start (copy them out), check your answers",
 }
 
 

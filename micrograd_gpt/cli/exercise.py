@@ -1,0 +1,99 @@
+"""`micrograd-gpt exercise list | start [FOLDER] | check [N | FILE]`: exercises beside the
+course, and a tutor that checks your answers part by part."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..exercises import EXERCISES, check, learner_file, start
+
+DEFAULT_FOLDER = "exercises"
+
+
+def add_arguments(parser):
+    parser.description = (
+        "Exercises beside the course, in reading order: `start` copies them into a folder "
+        "for you to edit, `check` runs yours and says which parts are right, which are "
+        "wrong (with the numbers), and which are still to do.")
+    parser.epilog = ("example: micrograd-gpt exercise start && "
+                     "micrograd-gpt exercise check 1")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="list the exercises, with their chapters")
+    starting = actions.add_parser("start", help="copy the exercises into FOLDER to edit them")
+    starting.add_argument("folder", nargs="?", default=DEFAULT_FOLDER,
+                          help=f"where to put them (default ./{DEFAULT_FOLDER}); files "
+                               "already there are kept")
+    checking = actions.add_parser("check", help="check an exercise: a number or a file")
+    checking.add_argument("target", nargs="?", default=None,
+                          help="an exercise number (its file in --folder) or a file path; "
+                               "none: every exercise in --folder")
+    checking.add_argument("--folder", default=None,
+                          help=f"where your exercises are (default ./{DEFAULT_FOLDER}, or "
+                               "the current folder if there is none)")
+
+
+def run(args):
+    if args.action == "list":
+        return _list()
+    if args.action == "start":
+        return _start(args.folder)
+    folder = Path(args.folder or (DEFAULT_FOLDER if Path(DEFAULT_FOLDER).is_dir() else "."))
+    if args.target is None:
+        return _check_all(folder)
+    return _check_one(_target_path(args.target, folder))
+
+
+def _list():
+    print("number  chapter  file                            what you write")
+    for e in EXERCISES:
+        print(f"{e.number:>6}  {e.chapter:>7}  {e.filename:<30}  {e.title}")
+    print("\nmicrograd-gpt exercise start copies them to ./exercises/; "
+          "then: micrograd-gpt exercise check 1")
+    return 0
+
+
+def _start(folder):
+    copied, kept = start(folder)
+    if copied:
+        print(f"copied {len(copied)} exercise(s) into {Path(folder)}/")
+    if kept:
+        print(f"kept {len(kept)} file(s) already there: "
+              f"{', '.join(p.name for p in kept)} (your work is never overwritten)")
+    first = EXERCISES[0]
+    print(f"\nopen {Path(folder) / first.filename}, read its docstring, replace the TODOs, "
+          f"then run:\n    micrograd-gpt exercise check {first.number}"
+          + ("" if folder == DEFAULT_FOLDER else f" --folder {folder}"))
+    return 0
+
+
+def _target_path(target, folder):
+    if target.isdigit():
+        return learner_file(int(target), folder)
+    return Path(target)
+
+
+def _check_one(path):
+    report = check(path)
+    print(report)
+    return 0 if report.passed else 1
+
+
+def _check_all(folder):
+    """One line per exercise found in `folder`."""
+    found = 0
+    all_passed = True
+    for exercise in EXERCISES:
+        matches = sorted(folder.glob(f"{exercise.number:02d}_*.py"))
+        if not matches:
+            continue
+        found += 1
+        report = check(matches[0], exercise)
+        all_passed &= report.passed
+        right = sum(p.state == "right" for p in report.parts)
+        status = "passed" if report.passed else (
+            "could not run" if report.problem else f"{right} of {len(report.parts)} parts right")
+        print(f"{exercise.number:>3}  {matches[0].name:<32} {status}")
+    if not found:
+        raise ValueError(f"exercise: no exercise files in {folder}/: run "
+                         f"`micrograd-gpt exercise start` first")
+    print(f"\nmicrograd-gpt exercise check N shows what is right and wrong in exercise N")
+    return 0 if all_passed else 1
