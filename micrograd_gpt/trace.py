@@ -36,7 +36,8 @@ from .viz import (GraphvizNotInstalled, check_graph_size, draw_dot, format_numbe
                   node_names, pipe_graph)
 
 __all__ = ["trace", "Trace", "NodeInfo", "ForwardStep", "SeedStep", "BackwardStep",
-           "SkipStep", "format_trace", "print_trace", "trace_html", "save_trace_html"]
+           "SkipStep", "format_trace", "print_trace", "trace_tables_html", "trace_html",
+           "save_trace_html"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -134,6 +135,12 @@ class Trace:
 
     def __len__(self):
         return len(self.forward) + len(self.backward)
+
+    def __repr__(self):  # the tables (at most 40 rows each), not a dump of every record
+        return format_trace(self, max_rows=REPR_ROWS)
+
+    def _repr_html_(self):  # what a notebook shows
+        return trace_tables_html(self, max_rows=REPR_ROWS)
 
     def grad(self, name):
         """The final gradient of the node called `name` (ValueError if none or several)."""
@@ -238,21 +245,7 @@ def format_trace(t, max_rows=None):
     max_rows: show at most this many rows of each table (the first and last halves).
     """
     check_int("max_rows", max_rows, 2, none_ok=True)
-    fwd = [[str(s.index + 1), s.formula, _num(s.value)] for s in t.forward]
-    bwd = []
-    for s in t.backward:
-        if s.kind == "seed":
-            bwd.append([str(s.index + 1), s.name, "", "", "", "",
-                        f"grad({s.name}) = {_num(s.grad)}  (the output: d{s.name}/d{s.name})"])
-        elif s.kind == "skip":
-            bwd.append([str(s.index + 1), s.node, "", "", "", "",
-                        f"grad({s.node}) = 0: nothing to pass on"])
-        else:
-            bwd.append([str(s.index + 1), s.node, s.child, _num(s.local), _num(s.node_grad),
-                        _num(s.contribution),
-                        f"{_num(s.child_grad_before)} -> {_num(s.child_grad_after)}"])
-    final = [[n.name, _num(n.data), _num(t.grads[n.key])] for n in t.nodes
-             if n.labelled] or [[n.name, _num(n.data), _num(t.grads[n.key])] for n in t.nodes]
+    fwd, bwd, final = _trace_rows(t)
     parts = [
         "Forward pass: each value, computed after its inputs",
         _table(["step", "node = formula", "value"], _rows_with_limit(fwd, max_rows), {0, 2}),
@@ -266,6 +259,55 @@ def format_trace(t, max_rows=None):
         _table(["name", "data", "grad"], _rows_with_limit(final, max_rows), {1, 2}),
     ]
     return "\n".join(parts)
+
+
+REPR_ROWS = 40  # how many rows of each table a Trace shows of itself
+
+
+def trace_tables_html(t, max_rows=None):
+    """The three tables of `format_trace` as HTML (a notebook shows a Trace this way)."""
+    check_int("max_rows", max_rows, 2, none_ok=True)
+    fwd, bwd, final = _trace_rows(t)
+    return "".join([
+        _html_table("Forward pass: each value, computed after its inputs",
+                    ["step", "node = formula", "value"], _rows_with_limit(fwd, max_rows)),
+        _html_table("Backward pass: grad(child) += local × grad(node), from the output "
+                    "back to the inputs",
+                    ["step", "node", "child", "local", "grad(node)", "local×grad",
+                     "grad(child) before -> after"], _rows_with_limit(bwd, max_rows)),
+        _html_table("Gradients at the end (what backward() gives)", ["name", "data", "grad"],
+                    _rows_with_limit(final, max_rows)),
+    ])
+
+
+def _trace_rows(t):
+    """The rows (lists of strings) of the three tables: forward, backward, final grads."""
+    fwd = [[str(s.index + 1), s.formula, _num(s.value)] for s in t.forward]
+    bwd = [[str(s.index + 1), *_backward_cells(s)] for s in t.backward]
+    final = [[n.name, _num(n.data), _num(t.grads[n.key])] for n in t.nodes
+             if n.labelled] or [[n.name, _num(n.data), _num(t.grads[n.key])] for n in t.nodes]
+    return fwd, bwd, final
+
+
+def _backward_cells(s):
+    if s.kind == "seed":
+        return [s.name, "", "", "", "",
+                f"grad({s.name}) = {_num(s.grad)}  (the output: d{s.name}/d{s.name})"]
+    if s.kind == "skip":
+        return [s.node, "", "", "", "", f"grad({s.node}) = 0: nothing to pass on"]
+    return [s.node, s.child, _num(s.local), _num(s.node_grad), _num(s.contribution),
+            f"{_num(s.child_grad_before)} -> {_num(s.child_grad_after)}"]
+
+
+def _html_table(caption, header, rows):
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        f"<tr><td colspan='{len(header)}'>{html.escape(r.strip())}</td></tr>"
+        if isinstance(r, str) else
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+        for r in rows)
+    return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr>"
+            f"</thead><tbody>{body}</tbody></table>")
 
 
 def print_trace(t, max_rows=None, file=None):

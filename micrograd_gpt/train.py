@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import html
 import math
 import random
 import statistics
@@ -39,6 +40,7 @@ from . import functional as F
 from .checkpoint import load_checkpoint, save_checkpoint
 from .checks import check_bool, check_choice, check_int, check_number, check_rng
 from .data import prepare_documents
+from .history import History, format_history, history_html
 from .lm import check_plain
 from .models import DEFAULT_KIND, MODELS, build_model
 from .optim import OPTIMIZERS, SCHEDULES, clip_grad_norm, make_optimizer, make_schedule
@@ -248,6 +250,18 @@ class TrainResult:
         """Median time of one training step, in milliseconds."""
         return 1000 * statistics.median(self.step_times) if self.step_times else float("nan")
 
+    def summary(self):
+        """One line: steps, final losses, speed, checkpoint."""
+        where = f", checkpoint {self.checkpoint}" if self.checkpoint else ""
+        return (f"TrainResult: {self.step:,} steps, train loss {self.train_loss:.4f}, val loss "
+                f"{self.val_loss:.4f}, {self.ms_per_step:.0f} ms/step{where}")
+
+    def __repr__(self):  # the summary and the loss table, not a dump of every weight
+        return f"{self.summary()}\n{format_history(self.history)}"
+
+    def _repr_html_(self):  # what a notebook shows
+        return f"<p>{html.escape(self.summary())}</p>{history_html(self.history)}"
+
 
 @dataclass
 class _Run:
@@ -384,7 +398,8 @@ def _finish(run, step_times, started, stream):
                      f"{val_loss:.4f}" + (f"; checkpoint {run.out}" if run.out else "") + "\n")
         stream.flush()
     return TrainResult(
-        model=run.model, tokenizer=run.data.tokenizer, config=config, history=run.history,
+        model=run.model, tokenizer=run.data.tokenizer, config=config,
+        history=History(run.history),
         step=run.step, train_loss=train_loss, val_loss=val_loss,
         seconds=time.perf_counter() - started, step_times=step_times, checkpoint=run.out,
         text_mode=run.data.text_mode)

@@ -2,6 +2,7 @@
 about what forgetting it does (checked against the learner's own run)."""
 from __future__ import annotations
 
+import functools
 import random
 
 from .. import functional as F
@@ -25,6 +26,7 @@ class _TinyMLP(Module):
         return self.out([h.tanh() for h in self.hidden(x)])[0]
 
 
+@functools.cache
 def reference_run(zero_grad, seed=0):
     """(losses, largest |weight|) of the reference loop."""
     model = _TinyMLP(random.Random(seed))
