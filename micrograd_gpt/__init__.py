@@ -3,10 +3,12 @@
 Start with `Value` (one number that knows its gradient), then `micrograd_gpt.nn` (modules
 built from Values) and `GPT`. The package is in layers, each using only those below it:
 
-    edge       cli/ (the commands), book (the seed's functions), interop (PyTorch), expr
+    edge       cli/ (the commands), book (the seed's functions), interop (PyTorch), expr,
+               exercises/ (the exercises and their checker)
     looking    viz (graphs), trace (backward step by step), plots
-    training   optim, data, presets, train, checkpoint
-    model      nn, attention, gpt, lm (the interface of every model), models, sampling
+    training   optim, data, presets, train, checkpoint, history
+    model      nn, attention, gpt, lm (the interface of every model), models, sampling,
+               by_hand (a training step with a hand-written backward)
     core       engine (Value), functional, finite_differences (gradcheck), checks, files
 
 Importing this package loads nothing else: each name below is imported the first time it

@@ -164,7 +164,7 @@ def _local_links(path):
             yield target.split("#")[0]
 
 
-PAGES = ["README.md", "docs/README.md"] + [f"docs/{c}" for c in CHAPTERS]
+PAGES = ["README.md", "docs/README.md", "docs/exercises.md"] + [f"docs/{c}" for c in CHAPTERS]
 
 
 @pytest.mark.parametrize("page", PAGES)
