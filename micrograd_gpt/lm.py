@@ -2,27 +2,47 @@
 
 A language model reads token ids left to right and, after each one, gives a score (a
 logit) to every token of the vocabulary as the next one. The trainer, the sampler,
-checkpoints and the pictures ask nothing more of a model than this class describes, so a
-bigram table, an MLP, an RNN and a GPT can all be trained, sampled, saved and drawn by
-the same code.
+checkpoints, the command line and the pictures ask nothing more of a model than this
+class describes, so a bigram table, an MLP, an RNN and a GPT (the ladder of chapter 11)
+are all trained, sampled, saved and drawn by the same code.
 
-What a model writes (a subclass of `LanguageModel`):
+What a model writes (a subclass of `LanguageModel`, registered in models.MODELS):
 
-    kind                 its name in the registry (models.py): "gpt", ...
-    config_class         a dataclass of its sizes and choices; `config_class(**asdict(c))`
-                         rebuilds the config, which is how a checkpoint stores it
-    max_context          how many tokens it can look back on (None: no limit)
-    new_state()          the memory of one sequence, empty (the GPT's key/value cache)
-    _step(token, state)  the logits [V] for `token` at the next position; adds the token
-                         to `state`
+    kind                 its name in the registry: "bigram", "neural_bigram", "mlp",
+                         "rnn", "gpt" (what `--model` and a checkpoint's model_kind say)
+    config_class         a dataclass of its sizes and choices, with at least vocab_size;
+                         `config_class(**asdict(c))` rebuilds it (a checkpoint stores the
+                         fields); an optional `fused` field picks fused or plain nodes
+    __init__(config, rng=None)   draws its initial weights with `rng` (a random.Random)
+    max_context          how many tokens it can look back on (None: no limit). forward
+                         and loss refuse longer sequences; generate crops to it
+    new_state()          the memory of one sequence before its first token: the GPT's
+                         key/value cache, the RNN's hidden vector, the MLP's window of the
+                         last tokens, None for the bigram
+    _step(token, state)  the logits [V] (a new list) for what follows `token`, given the
+                         tokens before it in `state`; updates `state` to include `token`.
+                         A whole sequence is a loop of `_step`: there is no second forward
+                         to keep equal to it. Forward code uses `micrograd_gpt.functional`
+                         and plain-number constants only (see `check_plain`), so the same
+                         code runs on a `float_copy()` without building a graph
+    trained_by_gradient  True (default): `train()` takes optimizer steps on `loss`.
+    fit(documents)       only when trained_by_gradient is False: sets the weights in one
+                         pass over the training documents (the counting bigram)
+    extra_repr()         one line of sizes (shown in the run's log and in `repr`)
 
-What it gets from here:
+What it gets from here and from `Module`:
 
     forward(tokens)      logits [T][V]: row t scores every candidate for token t+1
     step(token, state)   `_step` with its checks
     loss(tokens)         mean next-token cross-entropy: tokens[:-1] predict tokens[1:]
     generate(prompt, n)  n sampled tokens after the prompt (no graph: see `float_copy`)
-    parameters(), state_dict(), zero_grad(), ...   from `Module`
+    parameters(), named_parameters(), state_dict(), load_state_dict(), zero_grad(),
+    float_copy(), named_modules()       the weights, by dotted name; `float_copy()` is the
+                         same model on plain floats (evaluation and generation use it)
+
+Tools that look inside a model (graphs by module, recorded predictions) use only the
+above: the module names (`named_modules`) and what forward returns. A kind may offer more
+for them to show (the GPT's attention weights); such extras are optional.
 """
 from __future__ import annotations
 
@@ -39,6 +59,7 @@ class LanguageModel(Module):
 
     kind = None
     config_class = None
+    trained_by_gradient = True  # False: `fit(documents)` sets the weights (no optimizer)
 
     # ---- what a model writes -------------------------------------------------------------
 
@@ -53,6 +74,12 @@ class LanguageModel(Module):
 
     def _step(self, token, state):
         raise NotImplementedError(f"{type(self).__name__} must define _step()")
+
+    def fit(self, documents):
+        """Set the weights in one pass over `documents` (lists of token ids); only models
+        with trained_by_gradient = False (the counting bigram) have it."""
+        raise NotImplementedError(f"{type(self).__name__} is trained by gradient descent "
+                                  "(train()), not fit in one pass")
 
     @property
     def vocab_size(self):

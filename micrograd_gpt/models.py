@@ -1,19 +1,24 @@
-"""The registry of model kinds: a name ("gpt", ...) -> the class that builds it.
+"""The registry of model kinds: a name ("bigram", "mlp", "rnn", "gpt", ...) -> its class.
 
 Every kind implements the `LanguageModel` interface (lm.py), so the trainer, the sampler,
 checkpoints and the pictures need only the name and the config's fields to rebuild any
-model: `build_model("gpt", {"vocab_size": 27, "d_model": 16, ...})`.
+model: `build_model("gpt", {"vocab_size": 27, "d_model": 16, ...})`,
+`build_model("rnn", {"vocab_size": 27, "cell": "gru"})`.
 """
 from __future__ import annotations
 
 import dataclasses
 
+from .bigram import CountingBigram, NeuralBigram
 from .checks import check_choice
+from .context_mlp import ContextMLP
 from .gpt import GPT
+from .rnn import RNN
 
 __all__ = ["MODELS", "DEFAULT_KIND", "build_model", "model_config", "config_fields"]
 
-MODELS = {cls.kind: cls for cls in (GPT,)}
+# the ladder of chapter 11, from the least context to the most
+MODELS = {cls.kind: cls for cls in (CountingBigram, NeuralBigram, ContextMLP, RNN, GPT)}
 DEFAULT_KIND = "gpt"
 
 

@@ -1,13 +1,18 @@
 """Named training set-ups: a model size and the training settings that suit it.
 
 `micrograd-gpt train --preset NAME` starts from one of these; every option given on the
-command line then overrides the preset's value. Each preset is two dicts: `model` (GPTConfig
-fields except vocab_size, which comes from the data) and `train` (TrainConfig fields).
+command line then overrides the preset's value. Each preset is two dicts: `model` (the
+model's config fields except vocab_size, which comes from the data) and `train`
+(TrainConfig fields), and optionally `kind`, the model kind it is for (models.py; "gpt"
+when absent). `micrograd-gpt train --model KIND` without --preset uses DEFAULT_PRESETS[KIND].
 Times are for the embedded `names` data, measured on a 2-core machine.
 """
 from __future__ import annotations
 
-__all__ = ["PRESETS", "DEFAULT_PRESET"]
+from .checks import check_choice
+from .models import DEFAULT_KIND, MODELS
+
+__all__ = ["PRESETS", "DEFAULT_PRESET", "DEFAULT_PRESETS", "preset_kind", "presets_of"]
 
 PRESETS = {
     # The default: the seed's architecture (LayerNorm, GELU, tied unembedding) at its
@@ -40,4 +45,39 @@ PRESETS = {
     },
 }
 
+# The ladder (chapter 11, benchmarks/ladder.py): one preset per kind, each about the size
+# of `tiny` (a few thousand parameters) and trained like it, so their losses compare.
+_LADDER_TRAINING = dict(steps=500, batch_size=8, lr=0.01, lr_schedule="linear",
+                        warmup_steps=20, optimizer="adam", betas=(0.9, 0.99), grad_clip=1.0,
+                        eval_interval=100)
+PRESETS.update({
+    # counted in one pass over the training names: no steps, no optimizer
+    "bigram": {"kind": "bigram", "model": dict(smoothing=1.0),
+               "train": dict(steps=1, eval_interval=0)},
+    # the same table trained by gradient, from all zeros (uniform); a convex problem that
+    # takes a bigger learning rate than the networks
+    "neural_bigram": {"kind": "neural_bigram", "model": dict(init_std=0.0),
+                      "train": dict(_LADDER_TRAINING, lr=0.1)},
+    "mlp": {"kind": "mlp", "model": dict(context=3, d_embed=10, d_hidden=64),
+            "train": dict(_LADDER_TRAINING)},
+    "rnn": {"kind": "rnn", "model": dict(d_embed=16, d_hidden=40, cell="rnn"),
+            "train": dict(_LADDER_TRAINING)},
+    "gru": {"kind": "rnn", "model": dict(d_embed=16, d_hidden=24, cell="gru"),
+            "train": dict(_LADDER_TRAINING)},
+})
+
 DEFAULT_PRESET = "tiny"
+# `--model KIND` without `--preset`: this preset
+DEFAULT_PRESETS = {"gpt": DEFAULT_PRESET, "bigram": "bigram", "neural_bigram": "neural_bigram",
+                   "mlp": "mlp", "rnn": "rnn"}
+
+
+def preset_kind(name):
+    """The model kind preset `name` is for ("gpt" unless it says otherwise)."""
+    return PRESETS[check_choice("preset", name, tuple(PRESETS))].get("kind", DEFAULT_KIND)
+
+
+def presets_of(kind):
+    """The names of the presets for model `kind`, in PRESETS order."""
+    check_choice("kind", kind, tuple(MODELS))
+    return [name for name in PRESETS if preset_kind(name) == kind]

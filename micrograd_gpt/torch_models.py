@@ -1,7 +1,9 @@
 """The PyTorch twins of the models: the same computation on tensors, the same parameter names.
 
 `TorchGPT(config)` computes what `GPT(config)` computes, but on whole tensors: all positions
-at once with a causal mask instead of one position at a time over a cache. Its parameters
+at once with a causal mask instead of one position at a time over a cache. The ladder's
+twins likewise: the bigrams are a row lookup, the MLP takes every window at once, the RNN
+runs its cell in a loop over positions (a recurrence cannot be done all at once). Parameters
 carry the Value model's names (`blocks.0.attn.wq.weight`, ...) and shapes, so weights move
 between the two with `state_dict()` (see interop.py) and the two can be compared number by
 number. Optional: this file needs PyTorch (`pip install "micrograd-gpt[torch]"`); nothing
@@ -17,7 +19,8 @@ except ImportError as error:  # pragma: no cover - depends on the machine
     raise ImportError("micrograd_gpt.torch_models needs PyTorch: "
                       "pip install 'micrograd-gpt[torch]'") from error
 
-__all__ = ["TorchGPT", "TORCH_MODELS"]
+__all__ = ["TorchGPT", "TorchCountingBigram", "TorchNeuralBigram", "TorchContextMLP",
+           "TorchRNN", "TORCH_MODELS"]
 
 
 def _norm(config, dtype):
@@ -86,6 +89,20 @@ class TorchBlock(nn.Module):
         return x + self.mlp(self.ln_2(x))
 
 
+class TorchLanguageModel(nn.Module):
+    """What every twin shares: token ids [T] or [B, T] in, logits [..., T, V] out, and the
+    loss of one sequence. A twin defines `batch_logits(tokens)` for a batch [B, T]."""
+
+    def forward(self, tokens):
+        single = tokens.dim() == 1
+        logits = self.batch_logits(tokens.unsqueeze(0) if single else tokens)
+        return logits[0] if single else logits
+
+    def loss(self, tokens):
+        """Mean next-token cross-entropy of one sequence [T+1], like LanguageModel.loss."""
+        return TF.cross_entropy(self(tokens[:-1]), tokens[1:])
+
+
 class TorchGPT(nn.Module):
     """gpt.GPT on tensors. Takes token ids [T] or [B, T] and returns logits [..., T, V]."""
 
@@ -118,5 +135,97 @@ class TorchGPT(nn.Module):
         return TF.cross_entropy(logits, tokens[1:])
 
 
+class TorchCountingBigram(TorchLanguageModel):
+    """bigram.CountingBigram: the logits after token a are row a of the log-probabilities."""
+
+    def __init__(self, config, dtype=torch.float64):
+        super().__init__()
+        V = config.vocab_size
+        self.log_probs = nn.Parameter(torch.zeros(V, V, dtype=dtype))
+
+    def batch_logits(self, tokens):  # [B, T] -> [B, T, V]
+        return self.log_probs[tokens]
+
+
+class TorchNeuralBigram(TorchLanguageModel):
+    """bigram.NeuralBigram: the logits after token a are row a of W (an embedding)."""
+
+    def __init__(self, config, dtype=torch.float64):
+        super().__init__()
+        self.logits = nn.Embedding(config.vocab_size, config.vocab_size, dtype=dtype)
+
+    def batch_logits(self, tokens):  # [B, T] -> [B, T, V]
+        return self.logits(tokens)
+
+
+class TorchContextMLP(TorchLanguageModel):
+    """context_mlp.ContextMLP: every window of `context` tokens at once (row V of the
+    embedding stands for "before the start")."""
+
+    def __init__(self, config, dtype=torch.float64):
+        super().__init__()
+        self.config = config
+        V, e, H = config.vocab_size, config.d_embed, config.d_hidden
+        self.wte = nn.Embedding(V + 1, e, dtype=dtype)
+        self.hidden = nn.Linear(config.context * e, H, dtype=dtype)
+        self.lm_head = nn.Linear(H, V, dtype=dtype)
+
+    def batch_logits(self, tokens):  # [B, T] -> [B, T, V]
+        n = self.config.context
+        padded = TF.pad(tokens, (n - 1, 0), value=self.config.vocab_size)  # [B, T+n-1]
+        windows = padded.unfold(1, n, 1)                                    # [B, T, n]
+        x = self.wte(windows).flatten(2)                                    # [B, T, n·e]
+        return self.lm_head(torch.tanh(self.hidden(x)))
+
+
+class TorchRNNCell(nn.Module):
+    """rnn.RNNCell: h' = tanh(W·[x, h] + b)."""
+
+    def __init__(self, d_in, d_hidden, dtype):
+        super().__init__()
+        self.xh = nn.Linear(d_in + d_hidden, d_hidden, dtype=dtype)
+
+    def forward(self, x, h):
+        return torch.tanh(self.xh(torch.cat([x, h], dim=-1)))
+
+
+class TorchGRUCell(nn.Module):
+    """rnn.GRUCell, as its formulas say (not torch.nn.GRU, whose reset gate sits elsewhere)."""
+
+    def __init__(self, d_in, d_hidden, dtype):
+        super().__init__()
+        self.update = nn.Linear(d_in + d_hidden, d_hidden, dtype=dtype)
+        self.reset = nn.Linear(d_in + d_hidden, d_hidden, dtype=dtype)
+        self.candidate = nn.Linear(d_in + d_hidden, d_hidden, dtype=dtype)
+
+    def forward(self, x, h):
+        xh = torch.cat([x, h], dim=-1)
+        z, r = torch.sigmoid(self.update(xh)), torch.sigmoid(self.reset(xh))
+        h_new = torch.tanh(self.candidate(torch.cat([x, r * h], dim=-1)))
+        return (1 - z) * h + z * h_new
+
+
+class TorchRNN(TorchLanguageModel):
+    """rnn.RNN: the cell in a loop over positions, from the learned `start`."""
+
+    def __init__(self, config, dtype=torch.float64):
+        super().__init__()
+        e, H = config.d_embed, config.d_hidden
+        self.wte = nn.Embedding(config.vocab_size, e, dtype=dtype)
+        self.start = nn.Parameter(torch.zeros(H, dtype=dtype))
+        self.cell = (TorchRNNCell if config.cell == "rnn" else TorchGRUCell)(e, H, dtype)
+        self.lm_head = nn.Linear(H, config.vocab_size, dtype=dtype)
+
+    def batch_logits(self, tokens):  # [B, T] -> [B, T, V]
+        x = self.wte(tokens)                             # [B, T, e]
+        h = self.start.expand(tokens.shape[0], -1)       # [B, H]
+        states = []
+        for t in range(tokens.shape[1]):
+            h = self.cell(x[:, t], h)
+            states.append(h)
+        return self.lm_head(torch.stack(states, dim=1))  # [B, T, H] -> [B, T, V]
+
+
 # model kind (models.py) -> its twin
-TORCH_MODELS = {"gpt": TorchGPT}
+TORCH_MODELS = {"bigram": TorchCountingBigram, "neural_bigram": TorchNeuralBigram,
+                "mlp": TorchContextMLP, "rnn": TorchRNN, "gpt": TorchGPT}

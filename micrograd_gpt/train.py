@@ -44,13 +44,13 @@ from .history import History, format_history, history_html
 from .lm import check_plain
 from .models import DEFAULT_KIND, MODELS, build_model
 from .optim import OPTIMIZERS, SCHEDULES, clip_grad_norm, make_optimizer, make_schedule
-from .presets import DEFAULT_PRESET, PRESETS
+from .presets import DEFAULT_PRESET, DEFAULT_PRESETS, PRESETS, preset_kind, presets_of
 from .progress import ProgressLine, SilentProgress
 
 __all__ = [
     "TrainConfig", "TrainResult", "train", "prepare_data", "train_step", "batch_loss",
     "evaluate", "sample", "cyclic_gc_paused", "training_step_graph", "RESUMABLE_FIELDS",
-    "resumed_config", "saved_text_mode",
+    "resumed_config", "saved_text_mode", "default_text_length", "sequence_length",
 ]
 
 # Settings a resumed run may change; everything else must match the checkpoint's run.
@@ -68,12 +68,16 @@ class TrainConfig:
     `TrainConfig.from_preset("microgpt", steps=200, seed=3)`.
     """
 
-    model: dict = field(default_factory=lambda: dict(PRESETS[DEFAULT_PRESET]["model"]))
-    """The model's config fields except vocab_size (which comes from the data)."""
-    model_kind: str = DEFAULT_KIND  # which model (models.py): "gpt", ...
+    model: dict | None = None
+    """The model's config fields except vocab_size (which comes from the data); None: those
+    of the kind's default preset (presets.DEFAULT_PRESETS)."""
+    model_kind: str = DEFAULT_KIND  # which model (models.py): "gpt", "rnn", "mlp", ...
     data: str = "names"            # "names", "text" (the sonnets) or a path to a UTF-8 file
     text_mode: bool | None = None  # True: cut a continuous text into max_seq_len pieces;
     #                                False: one document per line; None: True for "text" only
+    seq_len: int | None = None     # tokens a document may have (longer ones are cropped) and
+    #                                the length of text pieces; None: the model's max_seq_len,
+    #                                or 16 for a model with no context limit (bigram, mlp, rnn)
     val_fraction: float = 0.1      # share of the documents held out for validation
     steps: int = 500               # optimizer steps in the whole run
     batch_size: int = 8            # documents per step
@@ -96,6 +100,8 @@ class TrainConfig:
         if isinstance(self.betas, list):  # JSON gives back a list
             self.betas = tuple(self.betas)
         check_choice("model_kind", self.model_kind, tuple(MODELS))
+        if self.model is None:
+            self.model = dict(PRESETS[DEFAULT_PRESETS[self.model_kind]]["model"])
         if not isinstance(self.model, dict):
             raise ValueError(f"model: must be a dict of model config fields, got {self.model!r}")
         if "vocab_size" in self.model:
@@ -106,6 +112,11 @@ class TrainConfig:
                           ("eval_interval", 0), ("eval_docs", 1), ("seed", None)):
             check_int(name, getattr(self, name), low)
         check_int("checkpoint_interval", self.checkpoint_interval, 0, none_ok=True)
+        check_int("seq_len", self.seq_len, 1, none_ok=True)
+        if not MODELS[self.model_kind].trained_by_gradient and self.steps != 1:
+            raise ValueError(
+                f"steps: model_kind {self.model_kind!r} is fit in one pass over the data "
+                f"(counted, not trained by gradient), so steps must be 1, got {self.steps}")
         check_number("lr", self.lr, 0, low_open=True)
         check_number("eps", self.eps, 0)
         check_number("weight_decay", self.weight_decay, 0)
@@ -125,9 +136,13 @@ class TrainConfig:
     def from_preset(cls, name=DEFAULT_PRESET, model=None, **overrides):
         """The settings of preset `name` (see presets.py), with `overrides` applied; `model`
         (a dict) changes single model fields, e.g. `model={"d_model": 32}`."""
-        check_choice("preset", name, tuple(PRESETS))
+        kind = preset_kind(name)
+        asked = overrides.pop("model_kind", kind)
+        if asked != kind:
+            raise ValueError(f"preset: {name!r} is a preset for model {kind!r}, not {asked!r}; "
+                             f"presets for {asked!r}: {', '.join(presets_of(asked)) or 'none'}")
         preset = PRESETS[name]
-        settings = dict(preset["train"], preset=name, **overrides)
+        settings = dict(preset["train"], preset=name, model_kind=kind, **overrides)
         return cls(model=dict(preset["model"], **(model or {})), **settings)
 
     @property
@@ -139,12 +154,27 @@ class TrainConfig:
         return self.data == "text" if self.text_mode is None else self.text_mode
 
 
+DEFAULT_SEQ_LEN = 16  # seq_len of a model with no context limit, when not given
+
+
 def prepare_data(config):
     """The documents of the run `config` describes, read, split (by its seed) and encoded:
     a `data.PreparedData`."""
-    max_seq_len = check_int("model['max_seq_len']", config.model.get("max_seq_len"), 1)
-    return prepare_documents(config.data, max_seq_len, text_mode=config.uses_text_mode(),
+    return prepare_documents(config.data, sequence_length(config),
+                             text_mode=config.uses_text_mode(),
                              val_fraction=config.val_fraction, seed=config.seed)
+
+
+def sequence_length(config):
+    """How many tokens a model reads per document in the run `config` describes (see
+    TrainConfig.seq_len): never more than a GPT's max_seq_len."""
+    limit = config.model.get("max_seq_len")  # a GPT's context; other kinds have none
+    if limit is not None:
+        check_int("model['max_seq_len']", limit, 1)
+        if config.seq_len is not None and config.seq_len > limit:
+            raise ValueError(f"seq_len: {config.seq_len} is longer than the model's "
+                             f"max_seq_len={limit}; give at most {limit}")
+    return config.seq_len or limit or DEFAULT_SEQ_LEN
 
 
 # -------------------------------------------------------------------------------------
@@ -362,6 +392,8 @@ def _loop(run, last_step, progress):
         vocab = run.data.tokenizer.vocab_size
         progress.message(f"step 0: val loss {run.history['val'][-1][1]:.4f} (uniform "
                          f"guessing: ln {vocab} = {math.log(vocab):.4f})")
+    if not run.model.trained_by_gradient:
+        return _fit_in_one_pass(run, last_step, progress)
     step_times = []
     while run.step < last_step:
         run.step += 1
@@ -378,6 +410,21 @@ def _loop(run, last_step, progress):
         if run.step < last_step and _every(config.effective_checkpoint_interval, run.step):
             run.save()
     return step_times
+
+
+def _fit_in_one_pass(run, last_step, progress):
+    """A model fit without gradients (the counting bigram): `fit` on all the training
+    documents is the run's one step. Returns its seconds (none if it was done before)."""
+    if run.step >= last_step:
+        return []
+    started = time.perf_counter()
+    run.model.fit(run.data.train)
+    seconds = time.perf_counter() - started
+    run.step = 1
+    run.history["train"].append([1, evaluate(run.model, run.data.train[:run.config.eval_docs])])
+    progress.message(f"fit in one pass over {len(run.data.train):,} training documents "
+                     f"({seconds:.2f} s): no gradient, no optimizer steps")
+    return [seconds]
 
 
 def _every(interval, step):
@@ -408,7 +455,7 @@ def _finish(run, step_times, started, stream):
 def _describe_run(say, run, resuming):
     """The run's facts, printed once at the start (like makemore's data summary)."""
     config, data, tok = run.config, run.data, run.data.tokenizer
-    max_seq_len = config.model["max_seq_len"]
+    max_seq_len = sequence_length(config)
     cropped = f"; {data.num_cropped} cropped to {max_seq_len + 1} tokens" \
         if data.num_cropped else ""
     unit = f"pieces of {max_seq_len} characters" if data.text_mode else "documents"
@@ -416,6 +463,10 @@ def _describe_run(say, run, resuming):
         f"({len(data.train):,} train / {len(data.val):,} validation){cropped}; "
         f"vocabulary {tok.vocab_size} ({len(tok.chars)} characters + BOS)")
     say(f"model: {type(run.model).__name__}({run.model.extra_repr()})")
+    if not run.model.trained_by_gradient:
+        say(f"training: none by gradient; {type(run.model).__name__} is fit in one pass over "
+            f"the training documents, seed {config.seed}")
+        return
     warmup = min(config.warmup_steps, config.steps - 1)
     say(f"training: {config.steps} steps of {config.batch_size} document(s), "
         f"{config.optimizer} lr {config.lr:g} ({config.lr_schedule}"
@@ -481,6 +532,12 @@ def sample(model, tokenizer, num=10, *, rng=None, temperature=1.0, top_k=None, t
                             stop_token=tokenizer.bos if stop_at_bos else None)
         texts.append(prompt + tokenizer.decode(new))
     return texts
+
+
+def default_text_length(model):
+    """How many tokens a sample of a continuous text runs to by default: four contexts (of
+    64 tokens for a model without a context limit)."""
+    return 4 * (model.max_context or 64)
 
 
 def saved_text_mode(checkpoint):

@@ -1,12 +1,13 @@
-"""`micrograd-gpt graph`: draw an expression's graph after backward(), or a GPT training
-step one box per module."""
+"""`micrograd-gpt graph`: draw an expression's graph after backward(), or one training step
+of a model (a GPT, an RNN, ...: `--model`) one box per module."""
 from __future__ import annotations
 
 import time
 
 from ..engine import topological_order
 from ..expr import build_expression, parse_values
-from ..presets import PRESETS
+from ..models import MODELS
+from ..presets import DEFAULT_PRESETS, PRESETS, preset_kind
 from ..train import training_step_graph
 from ..viz import RANKDIRS, draw_dot, draw_modules, format_number, module_summary, render_graph
 from .options import count
@@ -15,7 +16,8 @@ from .options import count
 def add_arguments(parser):
     parser.description = (
         "Draw the graph of EXPRESSION after backward() (so every node shows its data and "
-        "grad), or with --gpt one training step of a small GPT, one box per module. The "
+        "grad), or with --model (--gpt) one training step of a small model, one box per "
+        "module: an RNN's cell, called at every position, is one box. The "
         "format follows the extension of -o: .svg, .png, .pdf, or .gv for the DOT text. "
         "Needs Graphviz's `dot` (or the graphviz-pure package) for pictures.")
     parser.epilog = 'example: micrograd-gpt graph "tanh(a*b + c)" --values a=2,b=-3,c=10 -o graph.svg'
@@ -29,26 +31,32 @@ def add_arguments(parser):
                         help="write each edge's local derivative d(node)/d(input) on it")
     parser.add_argument("--rankdir", choices=RANKDIRS[:2], default=None,
                         help="LR: inputs on the left (the default for an expression); TB: "
-                             "inputs at the top (the default for --gpt)")
+                             "inputs at the top (the default for --model and --gpt)")
     parser.add_argument("--max-nodes", type=count(1), default=500,
                         help="refuse to draw bigger graphs node by node (default 500)")
     parser.add_argument("--gpt", action="store_true",
-                        help="draw one training step of a small GPT, one box per module")
-    parser.add_argument("--preset", default="tiny", choices=list(PRESETS),
-                        help="with --gpt: the model preset (default tiny)")
+                        help="draw one training step of a small GPT, one box per module "
+                             "(the same as --model gpt)")
+    parser.add_argument("--model", default=None, choices=list(MODELS),
+                        help="draw one training step of this kind of model, one box per "
+                             "module (its own preset unless --preset says otherwise)")
+    parser.add_argument("--preset", default=None, choices=list(PRESETS),
+                        help="with --gpt or --model: the model preset (default: the model's "
+                             "own; tiny for the GPT)")
     parser.add_argument("--batch-size", type=count(1), default=None,
-                        help="with --gpt: names in the batch (default: the preset's)")
+                        help="with --model: names in the batch (default: the preset's)")
     parser.add_argument("--depth", type=count(1), default=None,
-                        help="with --gpt: merge modules nested deeper than this (e.g. 2: "
+                        help="with --model: merge modules nested deeper than this (e.g. 2: "
                              "blocks.0)")
-    parser.add_argument("--seed", type=int, default=0, help="with --gpt: the model's init seed")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="with --model: the model's init seed")
 
 
 def run(args):
-    if args.gpt:
+    if args.gpt or args.model or args.preset:
         return _draw_training_step(args)
     if not args.expression:
-        raise ValueError("give an expression (e.g. 'tanh(a*b + c)') or --gpt")
+        raise ValueError("give an expression (e.g. 'tanh(a*b + c)') or --model (or --gpt)")
     root, _ = build_expression(args.expression, parse_values(args.values))
     root.backward()
     dot = draw_dot(root, edge_labels=args.edge_labels, rankdir=args.rankdir or "LR",
@@ -59,16 +67,33 @@ def run(args):
     return 0
 
 
+def _preset(args):
+    """The preset to draw: --preset, else the default one of --model (the GPT's for --gpt)."""
+    if args.expression:
+        raise ValueError(f"give either an expression ({args.expression!r}) or --model/--gpt, "
+                         "not both")
+    kind = "gpt" if args.gpt else args.model
+    if args.gpt and args.model not in (None, "gpt"):
+        raise ValueError(f"--gpt and --model {args.model} ask for two different models; "
+                         "give one")
+    preset = args.preset or DEFAULT_PRESETS[kind or "gpt"]
+    if kind is not None and preset_kind(preset) != kind:
+        raise ValueError(f"--preset {preset} is for --model {preset_kind(preset)}, not {kind}")
+    return preset
+
+
 def _draw_training_step(args):
+    preset = _preset(args)
     started = time.perf_counter()
-    loss, model, batch = training_step_graph(args.preset, args.batch_size, args.seed)
+    loss, model, batch = training_step_graph(preset, args.batch_size, args.seed)
     built = time.perf_counter() - started
     started = time.perf_counter()
     # names: each parameter is drawn in the box of the module that owns it
     summary = module_summary(loss, depth=args.depth, names=model.named_parameters())
-    title = (f"One training step of a GPT (preset {args.preset}, {len(batch)} names): "
-             f"{summary.nodes:,} nodes in {len(summary.ops)} module boxes.\\lArrows: "
-             f"how many edges (child -> parent) go from one module to the next.\\l")
+    title = (f"One training step of {type(model).__name__} (model {model.kind}, preset "
+             f"{preset}, {len(batch)} names): {summary.nodes:,} nodes in "
+             f"{len(summary.ops)} module boxes.\\lArrows: how many edges (child -> parent) "
+             f"go from one module to the next.\\l")
     path = render_graph(draw_modules(summary, rankdir=args.rankdir or "TB", title=title),
                         args.output)
     took = time.perf_counter() - started

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 
 from ..checkpoint import load_checkpoint
-from ..train import sample, saved_text_mode
+from ..train import default_text_length, sample, saved_text_mode
 from .options import count, positive_float, probability
 
 
@@ -23,14 +23,14 @@ def add_arguments(p):
                    help="sample only among the most likely tokens covering probability p")
     p.add_argument("--prompt", default="", help="characters every text starts with")
     p.add_argument("--max-new-tokens", type=count(1), default=None,
-                   help="length cap (default: the context length; 4x for text)")
+                   help="length cap (default: the context length, or 64; 4x for text)")
     p.add_argument("--seed", type=int, default=0, help="random seed for sampling (default 0)")
 
 
 def run(args):
     checkpoint = load_checkpoint(args.checkpoint)
     text_mode = saved_text_mode(checkpoint)
-    max_new = args.max_new_tokens or (4 * checkpoint.model.max_context if text_mode else None)
+    max_new = args.max_new_tokens or (default_text_length(checkpoint.model) if text_mode else None)
     texts = sample(checkpoint.model, checkpoint.tokenizer, args.num,
                    rng=random.Random(args.seed), temperature=args.temperature,
                    top_k=args.top_k, top_p=args.top_p, prompt=args.prompt,

@@ -1,5 +1,6 @@
-"""`micrograd-gpt train`: train a model (the tiny preset on names by default), then print
-the final losses, a few samples, and the commands to go on with."""
+"""`micrograd-gpt train`: train a model (a GPT, the tiny preset on names by default; `--model`
+picks another rung of the ladder), then print the final losses, a few samples, and the
+commands to go on with."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,30 +9,41 @@ from pathlib import Path
 
 from ..checkpoint import load_checkpoint
 from ..data import DATASETS
-from ..presets import DEFAULT_PRESET, PRESETS
-from ..train import TrainConfig, resumed_config, sample, train
+from ..models import MODELS
+from ..presets import DEFAULT_PRESETS, PRESETS, preset_kind
+from ..train import TrainConfig, default_text_length, resumed_config, sample, train
 from .options import count, positive_float
 
 # train options (as parsed) -> TrainConfig fields; None means "not given: keep the preset's"
 _OVERRIDES = ("steps", "batch_size", "lr", "eval_interval", "eval_docs", "seed", "data")
 _RESUMABLE = ("steps", "eval_interval", "eval_docs")
+# options that mean nothing for a model fit in one pass (the counting bigram)
+_GRADIENT_ONLY = ("steps", "batch_size", "lr", "eval_interval")
 
 
 def add_arguments(p):
-    p.description = ("Train a GPT on characters. With no options: the `tiny` preset on the "
-                     "embedded names (about a minute), then the final losses and 10 sampled "
-                     "names. Options override the preset. A checkpoint is written every "
-                     "eval interval and at the end; --resume continues a run exactly.")
+    p.description = ("Train a model on characters. With no options: a GPT, the `tiny` preset "
+                     "on the embedded names (about a minute), then the final losses and 10 "
+                     "sampled names. --model picks another rung of the ladder (chapter 11) "
+                     "with its own preset; options override the preset. A checkpoint is "
+                     "written every eval interval and at the end; --resume continues a run "
+                     "exactly.")
     p.epilog = ("examples: micrograd-gpt train | micrograd-gpt train --preset microgpt | "
+                "micrograd-gpt train --model rnn | micrograd-gpt train --model bigram | "
                 "micrograd-gpt train --data text --preset small | "
                 "micrograd-gpt train --data my_lines.txt --steps 2000")
+    p.add_argument("--model", default=None, choices=list(MODELS),
+                   help="bigram (counted in one pass), neural_bigram, mlp, rnn (also a GRU: "
+                        "--preset gru) or gpt (default); each starts from its own preset")
     p.add_argument("--data", default=None, metavar="names|text|PATH",
                    help="'names' (embedded first names, default), 'text' (Shakespeare's "
                         "sonnets) or a UTF-8 text file with one document per line")
     p.add_argument("--text", action="store_true",
                    help="treat the data as one continuous text cut into context-sized pieces")
     p.add_argument("--preset", default=None, choices=list(PRESETS),
-                   help=f"model size and training settings (default {DEFAULT_PRESET})")
+                   help="model size and training settings (default: the model's own: "
+                        + ", ".join(f"{kind} {name}" for kind, name in DEFAULT_PRESETS.items())
+                        + ")")
     p.add_argument("--steps", type=count(1), default=None, help="training steps in total")
     p.add_argument("--batch-size", type=count(1), default=None, help="documents per step")
     p.add_argument("--lr", type=positive_float, default=None, help="peak learning rate")
@@ -60,9 +72,10 @@ def run(args):
         config = _config(args)
         out = Path(args.out) if args.out else _default_out(config)
     result = train(config, out=out, resume=args.resume, quiet=args.quiet)
-    print(f"final: train loss {result.train_loss:.4f} | val loss {result.val_loss:.4f} | "
-          f"{result.step} steps in {result.seconds:.1f} s "
-          f"({result.ms_per_step:.1f} ms/step median)")
+    how = (f"{result.step} steps in {result.seconds:.1f} s ({result.ms_per_step:.1f} ms/step "
+           "median)" if result.model.trained_by_gradient else
+           f"fit in one pass, {result.seconds:.1f} s in all")
+    print(f"final: train loss {result.train_loss:.4f} | val loss {result.val_loss:.4f} | {how}")
     print(f"checkpoint: {result.checkpoint}")
     if args.samples:
         _print_samples(result, args.samples, args.temperature)
@@ -77,7 +90,7 @@ def _print_samples(result, num, temperature):
     text_mode = result.text_mode
     texts = sample(result.model, result.tokenizer, num, rng=random.Random(result.config.seed),
                    temperature=temperature,
-                   max_new_tokens=4 * result.model.max_context if text_mode else None,
+                   max_new_tokens=default_text_length(result.model) if text_mode else None,
                    stop_at_bos=not text_mode)
     for text in texts:
         print(text + "\n---" if text_mode else f"  {text}")
@@ -94,13 +107,25 @@ def _config(args):
                  if getattr(args, name) is not None}
     if args.text:
         overrides["text_mode"] = True
-    return TrainConfig.from_preset(args.preset or DEFAULT_PRESET, **overrides)
+    preset = args.preset or DEFAULT_PRESETS[args.model or "gpt"]
+    kind = preset_kind(preset)
+    if args.model is not None and args.model != kind:
+        raise ValueError(f"--preset {preset} is for --model {kind}, not {args.model}; leave "
+                         f"out --preset for the {args.model} model's own")
+    if not MODELS[kind].trained_by_gradient:
+        given = [f"--{o.replace('_', '-')}" for o in _GRADIENT_ONLY if getattr(args, o) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} does not apply to --model {kind}: it is "
+                             "counted in one pass over the data, not trained by gradient "
+                             "steps")
+    return TrainConfig.from_preset(preset, **overrides)
 
 
 def _resume_config(args):
     """For `--resume`: the checkpoint's settings; only options that a resumed run may
     change are allowed."""
-    fixed = [f"--{o.replace('_', '-')}" for o in ("preset", "data", "batch_size", "lr", "seed")
+    fixed = [f"--{o.replace('_', '-')}"
+             for o in ("model", "preset", "data", "batch_size", "lr", "seed")
              if getattr(args, o) is not None] + (["--text"] if args.text else [])
     if fixed:
         raise ValueError(f"{', '.join(fixed)} cannot be given with --resume: the run "
