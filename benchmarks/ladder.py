@@ -1,0 +1,116 @@
+"""The makemore ladder: every kind of model on the same names, with the same budget, one table.
+
+    python benchmarks/ladder.py             # the table of chapter 11 (about 15 minutes on
+                                            # 2 idle cores; much longer on a busy machine)
+    python benchmarks/ladder.py --quick     # a few steps each: the same table, for a try
+    python benchmarks/ladder.py --markdown  # also print the table as Markdown
+
+Each rung is its preset (presets.py: a few thousand parameters each, except the bigrams'
+729), trained on the embedded names with the same budget: the same number of steps of 8
+names, Adam with the same schedule, the same seed and split. The counting bigram takes
+no steps: it is counted in one pass. Losses are measured on every training and every
+validation name (not a sample of them), so the columns compare exactly; ms/step is the
+median training step (forward, backward, Adam) of this run, and "x gpt" its ratio to the
+GPT's, both from this one run. Samples are drawn at temperature 1 (the model's own
+distribution, nothing sharpened), the same seed for every rung.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+
+from micrograd_gpt.presets import PRESETS, preset_kind
+from micrograd_gpt.train import TrainConfig, evaluate, prepare_data, sample, train
+
+# from the least context to the most: (preset, what it sees)
+LADDER = [
+    ("bigram", "the last character (counted)"),
+    ("neural_bigram", "the last character (trained)"),
+    ("mlp", "the last 3 characters"),
+    ("rnn", "all before, through 40 numbers"),
+    ("gru", "all before, through 24 gated numbers"),
+    ("tiny", "all before, by attention"),
+]
+STEPS, QUICK_STEPS = 1000, 20
+
+
+def run_rung(preset, steps, seed=0):
+    """Train (or count) one rung; returns a dict of its row's numbers."""
+    kind = preset_kind(preset)
+    counted = PRESETS[preset]["train"].get("steps") == 1
+    config = TrainConfig.from_preset(preset, eval_interval=0, eval_docs=20, seed=seed,
+                                     **({} if counted else {"steps": steps}))
+    started = time.perf_counter()
+    result = train(config, quiet=True)
+    seconds = time.perf_counter() - started
+    data = prepare_data(config)
+    texts = sample(result.model, data.tokenizer, 5, rng=random.Random(seed), temperature=1.0)
+    return dict(preset=preset, kind=kind, parameters=len(result.model.parameters()),
+                steps=0 if counted else result.step, ms=1000 * statistics.median(result.step_times),
+                seconds=seconds, train=evaluate(result.model, data.train),
+                val=evaluate(result.model, data.val), samples=texts)
+
+
+def text_table(rows, sees):
+    gpt_ms = next((r["ms"] for r in rows if r["kind"] == "gpt"), None)
+    lines = [f"{'model':<14} {'sees':<37} {'params':>6} {'steps':>6} {'ms/step':>8} "
+             f"{'x gpt':>6} {'train':>6} {'val':>6}  samples (temperature 1)"]
+    for r in rows:
+        steps = "1 pass" if r["steps"] == 0 else f"{r['steps']:,}"
+        ratio = f"{r['ms'] / gpt_ms:.2g}" if gpt_ms and r["steps"] else "-"
+        ms = f"{r['ms']:.1f}" if r["steps"] else "-"
+        lines.append(f"{r['preset']:<14} {sees[r['preset']]:<37} {r['parameters']:>6,} "
+                     f"{steps:>6} {ms:>8} {ratio:>6} {r['train']:>6.3f} {r['val']:>6.3f}  "
+                     + ", ".join(r["samples"]))
+    return "\n".join(lines)
+
+
+def markdown_table(rows, sees):
+    gpt_ms = next((r["ms"] for r in rows if r["kind"] == "gpt"), None)
+    lines = ["| model | sees | parameters | steps | ms/step | × gpt | train loss | val loss | "
+             "samples (temperature 1) |", "|---|---|--:|--:|--:|--:|--:|--:|---|"]
+    for r in rows:
+        counted = r["steps"] == 0
+        lines.append(
+            f"| `{r['preset']}` | {sees[r['preset']]} | {r['parameters']:,} | "
+            f"{'1 pass' if counted else format(r['steps'], ',')} | "
+            f"{'–' if counted else format(r['ms'], '.1f')} | "
+            f"{'–' if counted or not gpt_ms else format(r['ms'] / gpt_ms, '.2g')} | "
+            f"{r['train']:.3f} | {r['val']:.3f} | {', '.join(r['samples'])} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_STEPS} steps per rung (also MICROGRAD_GPT_QUICK=1)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help=f"steps per trained rung (default {STEPS})")
+    parser.add_argument("--markdown", action="store_true", help="also print Markdown")
+    parser.add_argument("--only", nargs="+", default=None, choices=[p for p, _ in LADDER],
+                        help="run only these rungs")
+    args = parser.parse_args(argv)
+    quick = args.quick or os.environ.get("MICROGRAD_GPT_QUICK") == "1"
+    steps = args.steps or (QUICK_STEPS if quick else STEPS)
+    sees = dict(LADDER)
+    rows, started = [], time.perf_counter()
+    for preset, _ in LADDER:
+        if args.only and preset not in args.only:
+            continue
+        rows.append(run_rung(preset, steps))
+        r = rows[-1]
+        print(f"  {preset}: val {r['val']:.3f} after {r['seconds']:.0f} s", flush=True)
+    print(text_table(rows, sees))
+    if args.markdown:
+        print()
+        print(markdown_table(rows, sees))
+    print(f"\n{len(rows)} rungs in {time.perf_counter() - started:.0f} s; names data, seed 0, "
+          f"{steps} steps of 8 names for each trained rung")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
