@@ -97,6 +97,16 @@ def gpt_step(out):
     render_graph(draw_modules(summary, rankdir="TB", title=title), out / "gpt_step.svg")
 
 
+def rnn_step(out):
+    """One training step of the `rnn` preset on four names, one box per module: the cell,
+    called at every position, is one box, and the recurrence an arrow back into it."""
+    loss, _, batch = training_step_graph("rnn", batch_size=4, seed=0)
+    summary = module_summary(loss)
+    title = (f"One training step of the rnn preset on {len(batch)} names: {summary.nodes:,} "
+             f"nodes, one box per module")
+    render_graph(draw_modules(summary, title=title), out / "rnn_step.svg")
+
+
 def loss_curve(out):
     """The loss curves of a short run of the tiny preset on names."""
     from micrograd_gpt.plots import write_loss_plot
@@ -114,12 +124,13 @@ def loss_curve(out):
 
 ALL = {"expr_graph": expr_graph, "chain_rule": chain_rule, "mlp_modules": mlp_modules,
        "dot_plain_and_fused": dot_plain_and_fused, "gpt_step": gpt_step,
-       "loss_curve": loss_curve}
+       "loss_curve": loss_curve, "rnn_step": rnn_step}
 # the files each figure function writes (the tests check they all exist)
 FILES = {"expr_graph": ["expr_graph.svg"], "chain_rule": ["chain_rule.svg"],
          "mlp_modules": ["mlp_modules.svg"],
          "dot_plain_and_fused": ["dot_plain.svg", "dot_fused.svg"],
-         "gpt_step": ["gpt_step.svg"], "loss_curve": ["loss_curve.svg"]}
+         "gpt_step": ["gpt_step.svg"], "loss_curve": ["loss_curve.svg"],
+         "rnn_step": ["rnn_step.svg"]}
 
 
 def main(argv=None):

@@ -7,8 +7,9 @@ built from Values) and `GPT`. The package is in layers, each using only those be
                exercises/ (the exercises and their checker)
     looking    viz (graphs), trace (backward step by step), plots
     training   optim, data, presets, train, checkpoint, history
-    model      nn, attention, gpt, lm (the interface of every model), models, sampling,
-               by_hand (a training step with a hand-written backward)
+    model      nn, attention, gpt, bigram, context_mlp, rnn, lm (the interface of every
+               model), models, sampling, by_hand (a training step with a hand-written
+               backward)
     core       engine (Value), functional, finite_differences (gradcheck), checks, files
 
 Importing this package loads nothing else: each name below is imported the first time it

@@ -167,3 +167,21 @@ def test_a_fresh_process_trains_then_samples_each_rung(tmp_path):
                                str(checkpoint), "--num", "3"], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 3, proc.stderr
+
+
+@pytest.mark.slow
+def test_the_ladder_benchmark_prints_one_table(capsys):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "ladder.py"
+    spec = importlib.util.spec_from_file_location("ladder_benchmark", path)
+    ladder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ladder)
+    rows = ladder.main(["--steps", "2", "--only", "bigram", "rnn", "--markdown"])
+    printed = capsys.readouterr().out
+    assert [r["preset"] for r in rows] == ["bigram", "rnn"]
+    assert rows[0]["steps"] == 0 and rows[1]["steps"] == 2
+    assert rows[0]["val"] < rows[1]["val"] < math.log(27) + 0.1   # 2 steps: barely trained
+    assert all(len(r["samples"]) == 5 for r in rows)
+    table = printed.split("| model |")[1]
+    assert "| `bigram` |" in table and "| `rnn` |" in table and "1 pass" in table
