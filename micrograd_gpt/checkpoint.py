@@ -4,7 +4,7 @@ A checkpoint holds everything needed to use the model *and* to continue training
 where it stopped:
 
     format, version     what this file is ("micrograd-gpt-checkpoint", version 1)
-    model_kind          which model (models.py): "gpt", ... (absent in older files: "gpt")
+    model_kind          which model (models.py): "gpt", "rnn", ... (absent in older files: "gpt")
     model_config        the fields of the model's config (dataclasses.asdict)
     tokenizer           CharTokenizer.to_dict()
     weights             model.state_dict(): name -> nested lists of floats
@@ -93,8 +93,9 @@ def _rng_state_to_json(state):
 # -------------------------------------------------------------------------------------
 @dataclasses.dataclass
 class Checkpoint:
-    """A loaded, checked checkpoint. `model` is a GPT with the saved weights; the other
-    fields are the saved training state (see the module docstring)."""
+    """A loaded, checked checkpoint. `model` is the saved kind of model (a GPT, an RNN,
+    ...: models.MODELS) with the saved weights; the other fields are the saved training
+    state (see the module docstring)."""
 
     path: Path
     model: object
