@@ -149,6 +149,20 @@ def test_the_sequence_length_of_the_data():
     assert max(map(len, data.train)) == 4 and data.num_cropped > 0
 
 
+def test_an_rnn_reads_text_in_pieces_of_seq_len(tmp_path):
+    text = tmp_path / "story.txt"
+    text.write_text("the cat sat on the mat and the dog sat on the log. " * 6)
+    path = tmp_path / "story.json"
+    code, stdout = run_cli(["train", "--model", "rnn", "--data", str(text), "--text",
+                            "--seq-len", "24", "--steps", "1", "--eval-interval", "0",
+                            "--eval-docs", "3", "--quiet", "--out", str(path),
+                            "--samples", "1"])
+    assert code == 0 and "---" in stdout    # a text sample
+    ckpt = load_checkpoint(path)
+    assert ckpt.train_config["seq_len"] == 24 and ckpt.train_config["text_mode"] is True
+    assert max(map(len, prepare_data(TrainConfig(**ckpt.train_config)).train)) == 25
+
+
 @pytest.mark.slow
 def test_a_fresh_process_trains_then_samples_each_rung(tmp_path):
     """`python -m micrograd_gpt train --model X`, then `sample`, as a user runs them."""

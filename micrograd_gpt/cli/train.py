@@ -15,7 +15,8 @@ from ..train import TrainConfig, default_text_length, resumed_config, sample, tr
 from .options import count, positive_float
 
 # train options (as parsed) -> TrainConfig fields; None means "not given: keep the preset's"
-_OVERRIDES = ("steps", "batch_size", "lr", "eval_interval", "eval_docs", "seed", "data")
+_OVERRIDES = ("steps", "batch_size", "lr", "eval_interval", "eval_docs", "seed", "data",
+              "seq_len")
 _RESUMABLE = ("steps", "eval_interval", "eval_docs")
 # options that mean nothing for a model fit in one pass (the counting bigram)
 _GRADIENT_ONLY = ("steps", "batch_size", "lr", "eval_interval")
@@ -40,6 +41,9 @@ def add_arguments(p):
                         "sonnets) or a UTF-8 text file with one document per line")
     p.add_argument("--text", action="store_true",
                    help="treat the data as one continuous text cut into context-sized pieces")
+    p.add_argument("--seq-len", type=count(1), default=None,
+                   help="longest document and length of text pieces, in tokens (default: "
+                        "the GPT's context; 16 for the other models)")
     p.add_argument("--preset", default=None, choices=list(PRESETS),
                    help="model size and training settings (default: the model's own: "
                         + ", ".join(f"{kind} {name}" for kind, name in DEFAULT_PRESETS.items())
@@ -125,7 +129,7 @@ def _resume_config(args):
     """For `--resume`: the checkpoint's settings; only options that a resumed run may
     change are allowed."""
     fixed = [f"--{o.replace('_', '-')}"
-             for o in ("model", "preset", "data", "batch_size", "lr", "seed")
+             for o in ("model", "preset", "data", "batch_size", "lr", "seed", "seq_len")
              if getattr(args, o) is not None] + (["--text"] if args.text else [])
     if fixed:
         raise ValueError(f"{', '.join(fixed)} cannot be given with --resume: the run "
