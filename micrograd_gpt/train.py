@@ -107,7 +107,7 @@ class TrainConfig:
             check_int(name, getattr(self, name), low)
         check_int("checkpoint_interval", self.checkpoint_interval, 0, none_ok=True)
         check_number("lr", self.lr, 0, low_open=True)
-        check_number("eps", self.eps, 0)
+        check_number("eps", self.eps, 0, low_open=True)
         check_number("weight_decay", self.weight_decay, 0)
         check_number("momentum", self.momentum, 0, 1, high_open=True)
         check_number("val_fraction", self.val_fraction, 0, 1, low_open=True, high_open=True)
