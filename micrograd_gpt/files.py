@@ -52,7 +52,11 @@ def _read_bytes(path, what, max_bytes):
             raise ValueError(f"{what} {name} is {info.st_size:,} bytes; at most "
                              f"{max_bytes:,} are read")
         with open(path, "rb") as f:
-            return f.read(max_bytes + 1)[:max_bytes]
+            raw = f.read(max_bytes + 1)  # one byte more tells a file that grew meanwhile
+        if len(raw) > max_bytes:
+            raise ValueError(f"{what} {name} is larger than {max_bytes:,} bytes, the most "
+                             "that is read")
+        return raw
     except FileNotFoundError:
         raise ValueError(f"{what} {name} does not exist") from None
     except OSError as e:
