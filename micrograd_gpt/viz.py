@@ -239,7 +239,7 @@ def _new_graph(rankdir, title=None):
     dot.attr(rankdir=rankdir, fontname=_FONT, fontsize="11", nodesep="0.25",
              ranksep="0.35", bgcolor="white")
     if title:
-        dot.attr(label=title, labelloc="t", labeljust="l", fontsize="13")
+        dot.attr(label=_plain_label(title), labelloc="t", labeljust="l", fontsize="13")
     dot.attr("node", fontname=_FONT, fontsize="10", color="#555555", penwidth="1")
     dot.attr("edge", fontname=_FONT, fontsize="9", color=_EDGE_COLOR, arrowsize="0.6",
              fontcolor=_LABEL_COLOR)
@@ -267,8 +267,9 @@ def _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads, 
                     fillcolor=fill, id=f"node-{key}", penwidth="2" if v is root else "1")
         if v._prev:
             op = f"{key}_op"
-            target.node(op, label=v._op, shape="ellipse", style="filled", fillcolor=_OP_FILL,
-                        fontsize="9", height="0.3", margin="0.04,0.02", id=f"op-{key}")
+            target.node(op, label=_plain_label(v._op), shape="ellipse", style="filled",
+                        fillcolor=_OP_FILL, fontsize="9", height="0.3", margin="0.04,0.02",
+                        id=f"op-{key}")
             dot.edge(op, key, id=f"out-{key}")
             for position, (child, local) in enumerate(zip(v._prev, v._local_grads)):
                 attrs = {"id": f"edge-{key}-{position}"}
@@ -280,8 +281,20 @@ def _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads, 
 
 
 def _record_escape(text):
-    """Escape the characters that structure a record label: { } | < > and quotes."""
-    return re.sub(r'([{}|<>"\\])', r"\\\1", str(text))
+    """Escape the characters that structure a record label ({ } | < > quotes and
+    backslashes) and, as in every label, "&" (see `_plain_label`)."""
+    return re.sub(r'([{}|<>"\\])', r"\\\1", str(text).replace("&", "&amp;"))
+
+
+def _plain_label(text):
+    """`text` as a label Graphviz shows exactly as written.
+
+    Three things would change it: a label that starts with "<" and ends with ">" is read
+    as an HTML-like label (markup, not text), "&lt;" and the like are read as entities, and
+    backslash sequences (\\N, \\l, ...) as escapes. So &, <, > become entities and \\
+    is doubled."""
+    text = str(text).replace("\\", "\\\\").replace("&", "&amp;")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _truncate_scope(scope, depth):
@@ -340,9 +353,9 @@ def _frames(scopes, rankdir):
     frames = {}
     for i, scope in enumerate(sorted(s for s in scopes if s)):
         frame = _graphviz().Digraph(name=f"cluster_{i}")
-        frame.attr(label=scope, style="rounded,filled", color="#b8c4d0", fillcolor="#fafcfe",
-                   fontname=_FONT, fontsize="11", fontcolor="#33475b", labeljust="l",
-                   rankdir=rankdir)
+        frame.attr(label=_plain_label(scope), style="rounded,filled", color="#b8c4d0",
+                   fillcolor="#fafcfe", fontname=_FONT, fontsize="11", fontcolor="#33475b",
+                   labeljust="l", rankdir=rankdir)
         frames[scope] = frame
     return frames
 
@@ -456,7 +469,8 @@ def draw_modules(summary, rankdir="LR", title=None):
     parents = _frame_scopes(present)
     frames = _frames(parents, rankdir)
     for scope in sorted(present):
-        label = f"{scope}\\n{summary.describe(scope)}"  # \n: DOT's line break
+        # \n: DOT's line break
+        label = f"{_plain_label(scope)}\\n{_plain_label(summary.describe(scope))}"
         fill = _ROOT_FILL if scope == summary.root_module else (
             "#f4f4f4" if scope.startswith("(") else "#eef3f8")
         target = frames.get(scope) or frames.get(_parent_scope(scope, parents)) or dot
