@@ -40,11 +40,11 @@ from pathlib import Path
 
 from .checks import check_choice, check_int
 from .engine import Value, topological_order
-from .files import atomic_write_bytes
+from .files import atomic_write_bytes, check_output_path
 
 __all__ = ["draw_dot", "draw_modules", "render_graph", "pipe_graph", "module_summary",
            "ModuleSummary", "node_names", "format_number", "GraphvizNotInstalled",
-           "renderer_available", "check_graph_size", "INSTALL_HELP"]
+           "renderer_available", "check_graph_size", "check_graph_path", "INSTALL_HELP"]
 
 INSTALL_HELP = """\
 Graphviz's `dot` program is not installed, so the graph could not be drawn.
@@ -287,13 +287,13 @@ def _record_escape(text):
 
 
 def _plain_label(text):
-    """`text` as a label Graphviz shows exactly as written.
+    """`text` as a label Graphviz shows as written (line breaks \\n, \\l, \\r excepted).
 
     Three things would change it: a label that starts with "<" and ends with ">" is read
     as an HTML-like label (markup, not text), "&lt;" and the like are read as entities, and
-    backslash sequences (\\N, \\l, ...) as escapes. So &, <, > become entities and \\
-    is doubled."""
-    text = str(text).replace("\\", "\\\\").replace("&", "&amp;")
+    backslash sequences such as \\N or \\G as the names of nodes and graphs. So &, <, >
+    become entities and every backslash but those of the three line breaks is doubled."""
+    text = re.sub(r"\\(?![nlr])", r"\\\\", str(text)).replace("&", "&amp;")
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -555,29 +555,62 @@ def _text(output):
 def render_graph(dot, path):
     """Draw `dot` into the file `path`; the format comes from the extension.
 
-    .svg, .png, .pdf: drawn by Graphviz. .gv / .dot: the DOT text itself. The file is
-    written atomically (a temporary file in the same folder, then renamed), so a reader
-    never sees half a picture. Returns the Path written.
+    .svg, .png, .pdf: drawn by Graphviz. .gv / .dot: the DOT text itself. The path is
+    checked before anything is drawn (`files.check_output_path`), and the file is written
+    atomically (a temporary file in the same folder, then renamed), so a reader never sees
+    half a picture. Returns the Path written.
 
     Without Graphviz: writes the DOT text next to `path` (graph.svg -> graph.gv), then
     raises GraphvizNotInstalled, whose message says how to install Graphviz and where the
-    DOT text is (render it later with `dot -Tsvg graph.gv -o graph.svg`).
+    DOT text is (render it later with `dot -Tsvg graph.gv -o graph.svg`). An existing .gv
+    file with other contents is never replaced: the text goes to graph.2.gv (or .3, ...).
     """
-    path = Path(path)
+    path = check_graph_path(path)
     suffix = path.suffix.lower()
     if suffix in SOURCE_SUFFIXES:
         atomic_write_bytes(path, dot.source.encode("utf-8"))
         return path
-    if suffix not in FORMATS:
-        raise ValueError(f"path {str(path)!r}: the extension must be one of "
-                         f"{', '.join(list(FORMATS) + list(SOURCE_SUFFIXES))}")
     try:
         data = pipe_graph(dot, FORMATS[suffix])
     except GraphvizNotInstalled as e:
-        source = path.with_suffix(".gv")
-        atomic_write_bytes(source, dot.source.encode("utf-8"))
+        source, note = _save_source(dot, path)
         raise GraphvizNotInstalled(
-            f"{e}\nThe graph's DOT text was saved to {source}; once Graphviz is installed:"
-            f"  dot -T{FORMATS[suffix]} {source} -o {path}", source_path=source) from None
+            f"{e}\nThe graph's DOT text was saved to {source}{note}; once Graphviz is "
+            f"installed:  dot -T{FORMATS[suffix]} {source} -o {path}",
+            source_path=source) from None
     atomic_write_bytes(path, data)
     return path
+
+
+def check_graph_path(path, what="path"):
+    """`path` as a Path if a drawing can be written there: an extension `render_graph`
+    knows (.svg, .png, .pdf, .gv, .dot) and a path `files.check_output_path` accepts.
+    Commands call it before they compute anything."""
+    path = Path(path)
+    if path.suffix.lower() not in (*FORMATS, *SOURCE_SUFFIXES):
+        raise ValueError(f"{what} {str(path)!r}: the extension must be one of "
+                         f"{', '.join(list(FORMATS) + list(SOURCE_SUFFIXES))}")
+    check_output_path(path, what)
+    return path
+
+
+def _save_source(dot, path):
+    """Write the DOT text beside `path` as a .gv file that replaces nothing but an
+    identical one: (the path written, a note for the message)."""
+    text = dot.source.encode("utf-8")
+    taken = []
+    for n in range(1, 100):
+        source = path.with_suffix(".gv" if n == 1 else f".{n}.gv")
+        try:
+            if source.read_bytes() == text:
+                return source, ""  # the same drawing, saved by an earlier try
+        except FileNotFoundError:
+            atomic_write_bytes(source, text)
+            note = (f" ({', '.join(map(str, taken))} already existed and "
+                    f"{'was' if len(taken) == 1 else 'were'} left untouched)" if taken else "")
+            return source, note
+        except (IsADirectoryError, PermissionError, OSError):
+            pass
+        taken.append(source)
+    raise GraphvizNotInstalled(f"Graphviz is not installed, and {path.with_suffix('.gv')} "
+                               "and 98 more names for the DOT text are taken")

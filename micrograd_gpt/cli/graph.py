@@ -8,8 +8,9 @@ from ..engine import topological_order
 from ..expr import build_expression, parse_values
 from ..presets import PRESETS
 from ..train import training_step_graph
-from ..viz import RANKDIRS, draw_dot, draw_modules, format_number, module_summary, render_graph
-from .options import count
+from ..viz import (RANKDIRS, check_graph_path, draw_dot, draw_modules, format_number,
+                   module_summary, render_graph)
+from .options import count, output_file, take_expression, wrote
 
 
 def add_arguments(parser):
@@ -21,6 +22,7 @@ def add_arguments(parser):
     parser.epilog = 'example: micrograd-gpt graph "tanh(a*b + c)" --values a=2,b=-3,c=10 -o graph.svg'
     parser.add_argument("expression", nargs="?", help='e.g. "tanh(a*b + c)": numbers, names, '
                         "+ - * / **, exp log sqrt tanh sigmoid relu gelu abs")
+    parser.set_defaults(take_extras=take_expression)  # "-a*b" is an expression
     parser.add_argument("--values", default="",
                         help="the variables' values, e.g. a=2,b=-3,c=10")
     parser.add_argument("-o", "--output", default="graph.svg",
@@ -45,21 +47,22 @@ def add_arguments(parser):
 
 
 def run(args):
+    output, existed = output_file(check_graph_path(args.output, "--output"), "--output")
     if args.gpt:
-        return _draw_training_step(args)
+        return _draw_training_step(args, output, existed)
     if not args.expression:
         raise ValueError("give an expression (e.g. 'tanh(a*b + c)') or --gpt")
     root, _ = build_expression(args.expression, parse_values(args.values))
     root.backward()
     dot = draw_dot(root, edge_labels=args.edge_labels, rankdir=args.rankdir or "LR",
                    max_nodes=args.max_nodes)
-    path = render_graph(dot, args.output)
-    print(f"wrote {path} ({len(topological_order(root))} nodes; "
+    path = render_graph(dot, output)
+    print(f"{wrote(path, existed)} ({len(topological_order(root))} nodes; "
           f"output {format_number(root.data)})")
     return 0
 
 
-def _draw_training_step(args):
+def _draw_training_step(args, output, existed):
     started = time.perf_counter()
     loss, model, batch = training_step_graph(args.preset, args.batch_size, args.seed)
     built = time.perf_counter() - started
@@ -70,9 +73,9 @@ def _draw_training_step(args):
              f"{summary.nodes:,} nodes in {len(summary.ops)} module boxes.\\lArrows: "
              f"how many edges (child -> parent) go from one module to the next.\\l")
     path = render_graph(draw_modules(summary, rankdir=args.rankdir or "TB", title=title),
-                        args.output)
+                        output)
     took = time.perf_counter() - started
-    print(f"wrote {path}: {summary.nodes:,} nodes of one training step summarised "
+    print(f"{wrote(path, existed)}: {summary.nodes:,} nodes of one training step summarised "
           f"in {len(summary.ops)} module boxes (forward+backward {built:.2f} s, "
           f"summary and render {took:.2f} s)")
     return 0
