@@ -25,7 +25,7 @@ from .engine import Value
 
 __all__ = ["check_int", "check_number", "check_choice", "check_bool", "check_rng",
            "check_token_ids", "check_numbers", "check_values", "check_fields", "check_str",
-           "describe"]
+           "check_instance", "describe"]
 
 
 def describe(value, limit=60):
@@ -212,6 +212,14 @@ def check_str(name, value, *, none_ok=False, empty_ok=False):
     if not isinstance(value, str) or not (value or empty_ok):
         raise ValueError(f"{name}: must be a{'' if empty_ok else ' non-empty'} string"
                          f"{' or None' if none_ok else ''}, got {describe(value)}")
+    return value
+
+
+def check_instance(name, value, kind, example):
+    """`value` if it is an instance of `kind` (a class or a tuple of classes); `example`
+    says what to give instead ("a GPT", "the Digraph from draw_dot")."""
+    if not isinstance(value, kind):
+        raise ValueError(f"{name}: must be {example}, got {describe(value)} ({_kind(value)})")
     return value
 
 

@@ -347,7 +347,11 @@ def _overflowing_norm(params):
 def constant_lr(lr):
     """The same learning rate at every step."""
     lr = check_number("lr", lr, 0)
-    return lambda step: lr
+
+    def schedule(step):
+        check_int("step", step, 0)
+        return lr
+    return schedule
 
 
 def linear_decay_lr(lr, total_steps, warmup_steps=0, final_lr=0.0):
@@ -381,6 +385,7 @@ def _warmup_then(lr, total_steps, warmup_steps, decay):
     check_int("warmup_steps", warmup_steps, 0, total_steps - 1)
 
     def schedule(step):
+        check_int("step", step, 0, total_steps)  # total_steps itself: the final rate
         if step < warmup_steps:
             return lr * (step + 1) / warmup_steps
         return decay((step - warmup_steps) / (total_steps - warmup_steps))

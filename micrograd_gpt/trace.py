@@ -31,7 +31,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .checks import check_int
+from .checks import check_instance, check_int
 from .engine import Value, topological_order
 from .files import atomic_write_bytes
 from .viz import (GraphvizNotInstalled, check_graph_size, draw_dot, format_number, node_keys,
@@ -246,6 +246,7 @@ def format_trace(t, max_rows=None):
 
     max_rows: show at most this many rows of each table (the first and last halves).
     """
+    check_instance("t", t, Trace, "a Trace (what trace(root) returns)")
     check_int("max_rows", max_rows, 2, none_ok=True)
     fwd, bwd, final = _trace_rows(t)
     parts = [

@@ -57,11 +57,12 @@ from pathlib import Path
 
 from . import functional as F
 from .checkpoint import load_checkpoint, save_checkpoint
-from .checks import check_bool, check_choice, check_int, check_number, check_rng
-from .data import DATASETS, prepare_documents
+from .checks import (check_bool, check_choice, check_instance, check_int, check_number,
+                     check_rng, check_str)
+from .data import DATASETS, CharTokenizer, prepare_documents
 from .files import check_output_path
 from .history import History, format_history, history_html
-from .lm import check_plain
+from .lm import LanguageModel, check_plain
 from .models import DEFAULT_KIND, MODELS, build_model
 from .optim import OPTIMIZERS, SCHEDULES, clip_grad_norm, make_optimizer, make_schedule
 from .presets import DEFAULT_PRESET, PRESETS
@@ -221,6 +222,8 @@ def evaluate(model, documents):
     """Mean next-token cross-entropy over all predictions in `documents`, without
     building a graph: the model's own forward on a `float_copy()` of its weights. A model
     that guesses uniformly scores ln(vocab_size)."""
+    check_instance("model", model, LanguageModel, "a language model (e.g. a GPT)")
+    check_instance("documents", documents, (list, tuple), "a list of token-id lists")
     if not documents:
         raise ValueError("documents: need at least one document to evaluate on")
     fast = model.float_copy()
@@ -330,6 +333,9 @@ def train(config=None, *, out=None, resume=None, quiet=False, stream=None, stop_
     Returns a TrainResult.
     """
     started = time.perf_counter()
+    check_instance("config", config, (TrainConfig, type(None)),
+                   "a TrainConfig (e.g. TrainConfig.from_preset('tiny')) or None")
+    check_bool("quiet", quiet)
     stream = stream if stream is not None else sys.stderr
     run = _start(config, resume, out)
     last_step = run.config.steps
@@ -597,7 +603,11 @@ def sample(model, tokenizer, num=10, *, rng=None, temperature=1.0, top_k=None, t
     the start of every text. `rng` (a random.Random; None means Random(0)) makes the
     draws repeatable.
     """
+    check_instance("model", model, LanguageModel, "a language model (e.g. a GPT)")
+    check_instance("tokenizer", tokenizer, CharTokenizer, "a CharTokenizer")
     check_int("num", num, 1)
+    check_str("prompt", prompt, empty_ok=True)
+    check_bool("stop_at_bos", stop_at_bos)
     rng = check_rng("rng", rng)
     context = [tokenizer.bos] + tokenizer.encode(prompt)
     if max_new_tokens is None:

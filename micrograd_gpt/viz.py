@@ -565,6 +565,9 @@ def render_graph(dot, path):
     DOT text is (render it later with `dot -Tsvg graph.gv -o graph.svg`). An existing .gv
     file with other contents is never replaced: the text goes to graph.2.gv (or .3, ...).
     """
+    if not hasattr(dot, "source") or not hasattr(dot, "pipe"):
+        raise ValueError(f"dot: must be a graphviz.Digraph (what draw_dot returns), got "
+                         f"{type(dot).__name__}")
     path = check_graph_path(path)
     suffix = path.suffix.lower()
     if suffix in SOURCE_SUFFIXES:
