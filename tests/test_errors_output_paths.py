@@ -390,3 +390,14 @@ def test_a_writer_killed_with_sigkill_leaves_a_file_the_next_write_removes(tmp_p
     assert not target.exists()
     atomic_write_text(target, '{"whole": true}')
     assert [p.name for p in tmp_path.iterdir()] == ["big.json"]
+
+
+def test_exercise_start_checks_its_folder_first(tmp_path):
+    (tmp_path / "file.txt").write_text("x")
+    bad = [tmp_path / "file.txt", tmp_path / "file.txt" / "sub"]
+    if Path("/proc/self").exists():
+        bad.append(Path("/proc/exercises"))
+    for folder in bad:
+        code, _, stderr = run(["exercise", "start", str(folder)])
+        assert code == 2 and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+    assert (tmp_path / "file.txt").read_text() == "x"
