@@ -451,11 +451,12 @@ def _schedule(config):
                          min(config.warmup_steps, config.steps - 1))
 
 
-def _loop(run, last_step, progress, stop=_StopRequest()):
+def _loop(run, last_step, progress, stop=None):
     """Train from `run.step` to `last_step`, evaluating and saving on schedule; a request
     to `stop` ends it between two steps (as a KeyboardInterrupt). Returns the seconds of
     each step taken."""
     config = run.config
+    stop = stop or _StopRequest()
     schedule = _schedule(config)
     val_docs = run.data.val[:config.eval_docs]
     if run.step == 0 and config.eval_interval:
