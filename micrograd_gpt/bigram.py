@@ -95,6 +95,11 @@ class _Bigram(LanguageModel):
     bigram looks back on no tokens at all beyond the one it is given.
     """
 
+    @classmethod
+    def count_parameters(cls, config):
+        """V·V: one number per (token, next token) pair."""
+        return config.vocab_size ** 2
+
     def new_state(self):
         return None
 

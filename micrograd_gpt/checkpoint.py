@@ -21,6 +21,14 @@ as exactly the same float, so a save/load round trip changes no bit of any weigh
 Saving is atomic: the file is written under a temporary name in the same directory and
 then renamed over the old one with `os.replace` (one step for the file system). A crash or
 Ctrl-C during a save leaves the previous checkpoint as it was.
+
+Loading trusts nothing. The whole file is checked against the schema above before any
+model is built: no unknown field, every field of the right type, every number finite (a
+`1e999` in the JSON reads as inf and is refused), the optimizer's settings as its
+constructor checks them, and the number of weights the config describes equal to the
+number the file holds, so a small file claiming a huge model is refused without
+allocating it. Saving runs the same check on what it is about to write, so a file that
+could not be loaded is never written.
 """
 from __future__ import annotations
 
@@ -30,16 +38,23 @@ import math
 import random
 from pathlib import Path
 
+from .checks import check_choice, check_fields, check_int, check_numbers, check_str, describe
 from .data import CharTokenizer
 from .files import atomic_write, atomic_write_text, read_text
+from .lm import LanguageModel
 from .models import DEFAULT_KIND, MODELS, model_config
+from .optim import check_optimizer_state
 
 __all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint",
-           "atomic_write_text", "FORMAT", "FORMAT_VERSION"]
+           "check_checkpoint", "atomic_write_text", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "micrograd-gpt-checkpoint"
 FORMAT_VERSION = 1
+FIELDS = ("format", "version", "model_kind", "model_config", "tokenizer", "weights",
+          "optimizer", "step", "train_config", "rng_state", "history", "extra")
 _REQUIRED = ("model_config", "tokenizer", "weights", "step")
+HISTORY_KEYS = ("train", "val")
+_MAX_DEPTH = 32  # how deeply train_config and extra may nest (a list in a dict is 2)
 
 
 class CheckpointError(ValueError):
@@ -53,7 +68,16 @@ class CheckpointError(ValueError):
 def save_checkpoint(path, *, model, tokenizer, step, optimizer=None, train_config=None,
                     rng_state=None, history=None, extra=None):
     """Write a checkpoint of `model` (and, for resuming, the training state) to `path`,
-    atomically. `rng_state` is `random.Random.getstate()`. Returns the path."""
+    atomically. `rng_state` is `random.Random.getstate()`. Returns the path.
+
+    What is written is checked first, as `load_checkpoint` checks it (a tokenizer that
+    does not fit the model, a nan loss in the history...): a ValueError then says what is
+    wrong and no file is touched."""
+    if not isinstance(model, LanguageModel):
+        raise ValueError(f"model: must be a language model (e.g. a GPT), got "
+                         f"{type(model).__name__}")
+    if not isinstance(tokenizer, CharTokenizer):
+        raise ValueError(f"tokenizer: must be a CharTokenizer, got {type(tokenizer).__name__}")
     payload = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -62,13 +86,14 @@ def save_checkpoint(path, *, model, tokenizer, step, optimizer=None, train_confi
         "tokenizer": tokenizer.to_dict(),
         "weights": model.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
-        "step": int(step),
+        "step": step,
         "train_config": _jsonable(train_config),
         "rng_state": _rng_state_to_json(rng_state),
         "history": history if history is not None else {"train": [], "val": []},
-        "extra": extra or {},
+        "extra": extra if extra is not None else {},
     }
-    # allow_nan=False: a NaN weight would make a file that is not valid JSON
+    check_checkpoint(payload)
+    # allow_nan=False: a NaN would make a file that is not valid JSON
     return atomic_write(path, lambda f: json.dump(payload, f, allow_nan=False))
 
 
@@ -84,8 +109,169 @@ def _rng_state_to_json(state):
     # random.Random.getstate() is (version, tuple of 625 ints, gauss_next)
     if state is None:
         return None
+    if not isinstance(state, tuple) or len(state) != 3:
+        raise ValueError(f"rng_state: must be random.Random.getstate(), got {describe(state)}")
     version, internal, gauss_next = state
     return [version, list(internal), gauss_next]
+
+
+# -------------------------------------------------------------------------------------
+# The schema
+# -------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class _Checked:
+    """A checkpoint's contents after `check_checkpoint`: every part checked, nothing built."""
+
+    kind: str
+    config: object
+    tokenizer: CharTokenizer
+    weights: dict
+    optimizer: dict | None
+    step: int
+    train_config: dict | None
+    rng_state: tuple | None
+    history: dict
+    extra: dict
+
+
+def check_checkpoint(payload):
+    """Check a checkpoint's contents (the parsed JSON) against the schema, building nothing.
+
+    Raises a ValueError naming the first part that is wrong; see the module docstring for
+    what is checked. Returns the checked parts (config object, tokenizer, normalized
+    optimizer state, rng state as a tuple, ...).
+    """
+    _check_format(payload)
+    kind = check_choice("model_kind", payload.get("model_kind", DEFAULT_KIND), tuple(MODELS))
+    config = _part("model_config", lambda: model_config(kind, payload["model_config"]))
+    tokenizer = _part("tokenizer", lambda: _tokenizer(payload["tokenizer"]))
+    if tokenizer.vocab_size != config.vocab_size:
+        raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens but the model's "
+                         f"vocab_size is {config.vocab_size}")
+    num_weights = _check_weights(payload["weights"], kind, config)
+    step = check_int("step", payload["step"], 0)
+    optimizer = payload.get("optimizer")
+    if optimizer is not None:
+        optimizer = check_optimizer_state(optimizer, num_weights)
+    return _Checked(
+        kind=kind, config=config, tokenizer=tokenizer, weights=payload["weights"],
+        optimizer=optimizer, step=step,
+        train_config=_check_json("train_config", payload.get("train_config"), none_ok=True),
+        rng_state=_part("rng_state", lambda: _rng_state(payload.get("rng_state"))),
+        history=_check_history(payload.get("history"), step),
+        extra=_check_json("extra", payload.get("extra") or {}))
+
+
+def _check_format(payload):
+    """What every checkpoint starts with: the format, its version, only known fields."""
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"not a micrograd-gpt checkpoint (no 'format': {FORMAT!r} field)")
+    version = payload.get("version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ValueError(f"checkpoint format version {version!r}; this version of "
+                         f"micrograd-gpt reads version {FORMAT_VERSION}")
+    missing = [key for key in _REQUIRED if key not in payload]
+    if missing:
+        raise ValueError(f"incomplete checkpoint, missing {', '.join(missing)}")
+    check_fields("checkpoint", payload, FIELDS)
+
+
+def _part(what, make):
+    """`make()`, a failure of it named after the part of the file it checks."""
+    try:
+        return make()
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+        raise ValueError(f"bad {what}: {e}") from None
+
+
+def _tokenizer(value):
+    check_fields("tokenizer", value, ("chars", "bos"), required=("chars",))
+    return CharTokenizer.from_dict(value)
+
+
+def _check_weights(weights, kind, config):
+    """The number of weights in `weights` (name -> number, list or list of lists of
+    finite numbers), which must be what the config describes: checked before the model is
+    built, so a small file cannot make us allocate a huge one."""
+    if not isinstance(weights, dict):
+        raise ValueError(f"weights: must be a dict of name -> numbers, got "
+                         f"{type(weights).__name__}")
+    total = 0
+    for name, tensor in weights.items():
+        check_str("weights: a name", name)
+        if isinstance(tensor, list) and tensor and isinstance(tensor[0], list):
+            total += sum(len(check_numbers(f"weights[{name!r}][{i}]", row))
+                         for i, row in enumerate(tensor))
+        elif isinstance(tensor, list):
+            total += len(check_numbers(f"weights[{name!r}]", tensor))
+        else:
+            check_numbers(f"weights[{name!r}]", [tensor])
+            total += 1
+    expected = MODELS[kind].count_parameters(config)
+    if total != expected:
+        raise ValueError(f"the weights do not fit model_config: they hold {total:,} numbers, "
+                         f"but a {kind} with this config has {expected:,} parameters")
+    return total
+
+
+def _rng_state(value):
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 3:
+        raise ValueError(f"expected [version, [625 ints], gauss_next], got {describe(value)}")
+    version, internal, gauss_next = value
+    check_int("version", version, 3, 3)  # what random.Random.getstate() gives in Python 3
+    if not isinstance(internal, list) or len(internal) != 625 or not all(
+            isinstance(x, int) and not isinstance(x, bool) for x in internal):
+        raise ValueError("the generator's internal state must be a list of 625 ints")
+    if gauss_next is not None:
+        check_numbers("gauss_next", [gauss_next])
+    state = (version, tuple(internal), gauss_next)
+    random.Random().setstate(state)  # raises on a malformed state
+    return state
+
+
+def _check_history(history, step):
+    """{"train": [[step, loss], ...], "val": [...]}: steps in [0, step], losses finite."""
+    if history is None:
+        history = {}
+    check_fields("history", history, HISTORY_KEYS)
+    for key in HISTORY_KEYS:
+        entries = history.setdefault(key, [])
+        if not isinstance(entries, list):
+            raise ValueError(f"history[{key!r}]: must be a list of [step, loss] pairs, "
+                             f"got {describe(entries)}")
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+                raise ValueError(f"history[{key!r}][{i}]: must be a [step, loss] pair, "
+                                 f"got {describe(entry)}")
+            check_int(f"history[{key!r}][{i}]: the step", entry[0], 0, step)
+            check_numbers(f"history[{key!r}][{i}]: the loss", [entry[1]])
+    return history
+
+
+def _check_json(name, value, none_ok=False, depth=0):
+    """`value` if it is plain JSON data (dicts with string keys, lists, strings, finite
+    numbers, booleans, None), nested at most _MAX_DEPTH deep; dicts at the top."""
+    if depth == 0:
+        if value is None and none_ok:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError(f"{name}: must be a dict, got {describe(value)}")
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"{name}: nested more than {_MAX_DEPTH} deep")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_str(f"{name}: a key", key, empty_ok=True)
+            _check_json(f"{name}[{key!r}]", item, depth=depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_json(f"{name}[{i}]", item, depth=depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{name}: must be a finite number, got {value}")
+    elif not (value is None or isinstance(value, (str, bool, int, float))):
+        raise ValueError(f"{name}: must be plain JSON data, got {type(value).__name__}")
+    return value
 
 
 # -------------------------------------------------------------------------------------
@@ -131,38 +317,24 @@ def load_checkpoint(path):
     """Read and check a checkpoint; returns a `Checkpoint` whose `model` is ready to use.
 
     Raises `CheckpointError` (a ValueError) with a clear message for a missing, truncated
-    or corrupt file, another format version, or weights that do not fit the config.
+    or corrupt file, another format version, or contents that do not pass the schema (see
+    the module docstring); the model is built only after all of it has been checked.
     """
     path = Path(path)
     payload = _read_json(path)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a micrograd-gpt checkpoint (no "
-                              f"'format': {FORMAT!r} field)")
-    version = payload.get("version")
-    if version != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint format version {version!r}; this version "
-                              f"of micrograd-gpt reads version {FORMAT_VERSION}")
-    missing = [key for key in _REQUIRED if key not in payload]
-    if missing:
-        raise CheckpointError(f"{path}: incomplete checkpoint, missing {', '.join(missing)}")
-
-    tokenizer = _load_part(path, "tokenizer", CharTokenizer.from_dict, payload["tokenizer"])
-    model = _build_model(path, payload.get("model_kind", DEFAULT_KIND), payload["model_config"],
-                         payload["weights"])
-    if tokenizer.vocab_size != model.config.vocab_size:
-        raise CheckpointError(f"{path}: the tokenizer has {tokenizer.vocab_size} tokens but "
-                              f"the model's vocab_size is {model.config.vocab_size}")
-    step = payload["step"]
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise CheckpointError(f"{path}: 'step' must be an integer >= 0, got {step!r}")
+    try:
+        checked = check_checkpoint(payload)
+    except ValueError as e:
+        raise CheckpointError(f"{path}: {e}") from None
+    model = MODELS[checked.kind](checked.config)
+    try:
+        model.load_state_dict(checked.weights)
+    except ValueError as e:
+        raise CheckpointError(f"{path}: bad weights: {e}") from None
     return Checkpoint(
-        path=path, model=model, tokenizer=tokenizer, step=step,
-        optimizer_state=payload.get("optimizer"), train_config=payload.get("train_config"),
-        rng_state=_load_part(path, "rng_state", _rng_state_from_json, payload.get("rng_state")),
-        history=_load_part(path, "history", _check_history,
-                           payload.get("history") or {"train": [], "val": []}),
-        extra=payload.get("extra") or {},
-    )
+        path=path, model=model, tokenizer=checked.tokenizer, step=checked.step,
+        optimizer_state=checked.optimizer, train_config=checked.train_config,
+        rng_state=checked.rng_state, history=checked.history, extra=checked.extra)
 
 
 def _read_json(path):
@@ -171,7 +343,8 @@ def _read_json(path):
     except ValueError as e:
         raise CheckpointError(str(e)) from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+                          parse_int=_sized_int)
     except json.JSONDecodeError as e:
         # a whole checkpoint is one JSON object, so it ends with "}"
         hint = "" if text.rstrip().endswith("}") else " (the file looks truncated)"
@@ -179,50 +352,26 @@ def _read_json(path):
                               f"column {e.colno}{hint}") from None
     except RecursionError:
         raise CheckpointError(f"{path}: corrupt checkpoint (nested too deeply)") from None
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: {e}") from None
 
 
 def _reject_constant(name):
     # json accepts NaN / Infinity by default; a checkpoint never contains them
-    raise CheckpointError(f"checkpoint contains {name}, which no weight may be")
+    raise CheckpointError(f"corrupt checkpoint: it contains {name}, which no number in a "
+                          "checkpoint may be")
 
 
-def _load_part(path, what, load, value):
-    """`load(value)`, turning any failure into a CheckpointError that names the part."""
-    try:
-        return load(value)
-    except CheckpointError:
-        raise
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
-        raise CheckpointError(f"{path}: bad {what}: {e}") from None
+def _finite_float(text):
+    # "1e999" is valid JSON, and Python reads it as inf
+    x = float(text)
+    if not math.isfinite(x):
+        raise CheckpointError(f"corrupt checkpoint: the number {describe(text, 30)} is too "
+                              "large for a float (every number must be finite)")
+    return x
 
 
-def _build_model(path, kind, config_dict, weights):
-    if kind not in MODELS:
-        raise CheckpointError(f"{path}: unknown model_kind {kind!r} (this version knows "
-                              f"{', '.join(MODELS)})")
-    config = _load_part(path, "model_config", lambda d: model_config(kind, d), config_dict)
-    model = MODELS[kind](config)
-    _load_part(path, "weights", model.load_state_dict, weights)
-    return model
-
-
-def _rng_state_from_json(value):
-    if value is None:
-        return None
-    version, internal, gauss_next = value
-    state = (version, tuple(internal), gauss_next)
-    random.Random().setstate(state)  # raises on a malformed state
-    return state
-
-
-def _check_history(history):
-    if not isinstance(history, dict):
-        raise ValueError("expected a dict with 'train' and 'val' lists")
-    for key in ("train", "val"):
-        for entry in history.get(key, []):
-            step, loss = entry
-            if not isinstance(step, int) or not isinstance(loss, float) or math.isnan(loss):
-                raise ValueError(f"{key} entries must be [step, loss], got {entry!r}")
-    history.setdefault("train", [])
-    history.setdefault("val", [])
-    return history
+def _sized_int(text):
+    if len(text) > 100:  # no count, step or seed has a hundred digits
+        raise CheckpointError(f"corrupt checkpoint: an integer of {len(text):,} digits")
+    return int(text)

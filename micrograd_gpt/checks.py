@@ -21,8 +21,11 @@ import math
 import numbers
 import random
 
+from .engine import Value
+
 __all__ = ["check_int", "check_number", "check_choice", "check_bool", "check_rng",
-           "check_token_ids", "describe"]
+           "check_token_ids", "check_numbers", "check_values", "check_fields", "check_str",
+           "check_instance", "describe"]
 
 
 def describe(value, limit=60):
@@ -130,3 +133,99 @@ def check_token_ids(name, tokens, vocab_size, min_length=1, max_length=None):
             raise ValueError(f"{name}: token ids must be ints in [0, {vocab_size - 1}] "
                              f"(vocab_size={vocab_size}), got {describe(token)} at index {i}")
     return tokens
+
+
+def check_numbers(name, values, low=-math.inf, *, min_length=1, length=None):
+    """`values` as a list of floats if it is a list (or tuple) of finite real numbers,
+    each >= `low`, holding at least `min_length` of them (exactly `length` if given).
+
+    The place to stop a nan or an inf before it spreads: logits to sample from, an
+    optimizer's saved buffers, a loss history read from a file.
+    """
+    if not isinstance(values, (list, tuple)):
+        raise ValueError(f"{name}: must be a list of numbers, got {_kind(values)}")
+    if length is not None and len(values) != length:
+        raise ValueError(f"{name}: must hold {length} number(s), got {len(values)}")
+    if len(values) < min_length:
+        raise ValueError(f"{name}: must hold at least {min_length} number(s), "
+                         f"got {len(values)}")
+    out = []
+    for i, x in enumerate(values):
+        ok = isinstance(x, numbers.Real) and not isinstance(x, bool)
+        if ok:
+            try:
+                x = float(x)
+            except OverflowError:  # an int too big for a float
+                ok = False
+            else:
+                ok = math.isfinite(x) and x >= low
+        if not ok:
+            wanted = "finite numbers" if low == -math.inf else f"finite numbers >= {low:g}"
+            raise ValueError(f"{name}: must hold only {wanted}, got {describe(values[i])} "
+                             f"at index {i}")
+        out.append(x)
+    return out
+
+
+def check_values(name, values):
+    """`values` as a list if it is a non-empty list of distinct `Value`s (the parameters an
+    optimizer updates): plain numbers have no `.grad`, and a Value given twice would be
+    updated twice per step."""
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{name}: must be a list of Values (e.g. model.parameters()), "
+                         f"got {_kind(values)}")
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name}: got an empty list; give at least one Value "
+                         "(e.g. model.parameters())")
+    seen = {}
+    for i, v in enumerate(values):
+        if not isinstance(v, Value):
+            raise ValueError(f"{name}: must hold only Values (e.g. model.parameters()), "
+                             f"got {describe(v)} ({_kind(v)}) at index {i}")
+        if id(v) in seen:
+            raise ValueError(f"{name}: the same Value is at index {seen[id(v)]} and {i}; "
+                             "give each parameter once")
+        seen[id(v)] = i
+    return values
+
+
+def check_fields(name, mapping, known, required=()):
+    """`mapping` if it is a dict whose keys are all in `known` and include `required`:
+    the shape of a record read from a file (a checkpoint, a saved optimizer state)."""
+    if not isinstance(mapping, dict):
+        raise ValueError(f"{name}: must be a dict (a JSON object), got {_kind(mapping)}")
+    unknown = [k for k in mapping if k not in known]
+    if unknown:
+        raise ValueError(f"{name}: unknown field(s) {', '.join(describe(k) for k in unknown)}"
+                         f" (known: {', '.join(known)})")
+    missing = [k for k in required if k not in mapping]
+    if missing:
+        raise ValueError(f"{name}: missing field(s) {', '.join(missing)}")
+    return mapping
+
+
+def check_str(name, value, *, none_ok=False, empty_ok=False):
+    """`value` if it is a string (non-empty unless `empty_ok`)."""
+    if value is None and none_ok:
+        return None
+    if not isinstance(value, str) or not (value or empty_ok):
+        raise ValueError(f"{name}: must be a{'' if empty_ok else ' non-empty'} string"
+                         f"{' or None' if none_ok else ''}, got {describe(value)}")
+    return value
+
+
+def check_instance(name, value, kind, example):
+    """`value` if it is an instance of `kind` (a class or a tuple of classes); `example`
+    says what to give instead ("a GPT", "the Digraph from draw_dot")."""
+    if not isinstance(value, kind):
+        raise ValueError(f"{name}: must be {example}, got {describe(value)} ({_kind(value)})")
+    return value
+
+
+def _kind(value):
+    """ "a list", "an int", "None": the type of `value`, for messages."""
+    if value is None:
+        return "None"
+    type_name = type(value).__name__
+    return f"{'an' if type_name[0] in 'aeiou' else 'a'} {type_name}"

@@ -18,11 +18,12 @@ character from, and the last one teaches it when a name is finished.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from dataclasses import dataclass
 from importlib import resources
 
-from .checks import check_bool, check_int, check_number
+from .checks import check_bool, check_int, check_number, check_str
 from .files import read_text
 
 __all__ = [
@@ -53,6 +54,9 @@ class CharTokenizer:
     """
 
     def __init__(self, chars):
+        if isinstance(chars, (str, bytes)) or not hasattr(chars, "__iter__"):
+            raise ValueError(f"chars: must be a list of single characters, got "
+                             f"{type(chars).__name__}")
         chars = list(chars)
         for c in chars:
             if not isinstance(c, str) or len(c) != 1:
@@ -75,6 +79,7 @@ class CharTokenizer:
     def encode(self, text):
         """The ids of the characters of `text` (no BOS). Unknown characters raise a
         ValueError that lists all of them."""
+        check_str("text", text, empty_ok=True)
         id_of = self._id_of
         try:
             return [id_of[c] for c in text]
@@ -155,6 +160,7 @@ def split_lines(text):
     >>> split_lines("emma\\n\\n  olivia \\r\\nava\\n")
     ['emma', 'olivia', 'ava']
     """
+    check_str("text", text, empty_ok=True)
     docs = [line.strip() for line in text.splitlines()]
     docs = [d for d in docs if d]
     if not docs:
@@ -219,6 +225,8 @@ def prepare_documents(source, max_seq_len, text_mode=False, val_fraction=0.1, se
     has only max_seq_len positions to predict from."""
     check_int("max_seq_len", max_seq_len, 1)
     check_bool("text_mode", text_mode)
+    if not isinstance(source, (str, os.PathLike)) or not str(source):
+        raise ValueError(f"source: must be 'names', 'text' or a file path, got {source!r}")
     if source in DATASETS:
         text, description = load_dataset(source), f"{source} (embedded: {DATASETS[source][0]})"
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .checks import check_number, check_numbers
 from .engine import Value
 
 __all__ = ["gradcheck", "GradcheckResult"]
@@ -60,11 +61,13 @@ def gradcheck(func, inputs, h=1e-6, tol=1e-6):
     h: the finite-difference step; tol: the largest error that still passes.
     Returns a GradcheckResult (print it for a table; `result.passed` for the verdict).
     """
-    xs = [float(x) for x in inputs]
-    if not xs:
-        raise ValueError("gradcheck: inputs is empty; give at least one number")
-    if h <= 0:
-        raise ValueError(f"gradcheck: h must be positive, got {h}")
+    if not callable(func):
+        raise ValueError(f"func: must be a function of Values, got {type(func).__name__}")
+    if hasattr(inputs, "__iter__") and not isinstance(inputs, (str, bytes, dict)):
+        inputs = list(inputs)  # any sequence of numbers: a tuple, a range, an array
+    xs = check_numbers("inputs", inputs)
+    h = check_number("h", h, 0, low_open=True)
+    tol = check_number("tol", tol, 0)
 
     leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
     out = func(*leaves)

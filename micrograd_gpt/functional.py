@@ -195,7 +195,7 @@ def softmax(logits):
     if is_plain(logits):
         m = max(logits)
         exps = [math.exp(z - m) for z in logits]
-        total = sum(exps)
+        total = _finite_total(sum(exps), logits, "softmax")
         return [e / total for e in exps]
     m = max(v.data for v in logits)
     exps = [(v - m).exp() for v in logits]
@@ -208,7 +208,8 @@ def log_softmax(logits):
     _check_logits(logits, "log_softmax")
     if is_plain(logits):
         m = max(logits)
-        log_total = math.log(sum([math.exp(z - m) for z in logits]))
+        total = _finite_total(sum([math.exp(z - m) for z in logits]), logits, "log_softmax")
+        log_total = math.log(total)
         return [z - m - log_total for z in logits]
     m = max(v.data for v in logits)
     log_total = sum_values([(v - m).exp() for v in logits]).log()
@@ -227,7 +228,8 @@ def cross_entropy(logits, target):
             f"cross_entropy: target must be an int in [0, {len(logits) - 1}], got {target!r}")
     if is_plain(logits):
         m = max(logits)
-        return math.log(sum([math.exp(z - m) for z in logits])) - (logits[target] - m)
+        total = _finite_total(sum([math.exp(z - m) for z in logits]), logits, "cross_entropy")
+        return math.log(total) - (logits[target] - m)
     m = max(v.data for v in logits)
     if not _fused:
         log_total = sum_values([(v - m).exp() for v in logits]).log()
@@ -270,6 +272,16 @@ def _all_values(values):
 
 def _data(v):
     return v.data if type(v) is Value else float(v)
+
+
+def _finite_total(total, logits, name):
+    """`total` = Σ exp(z - max z) when it is finite (it is >= 1 then); a nan or ±inf logit
+    among plain floats makes it nan, which is refused here, once per call, rather than
+    spread. (Values hold only finite numbers, so the graph path needs no such check.)"""
+    if total - total:  # nan (inf - inf is nan too)
+        bad = next(z for z in logits if not math.isfinite(z))
+        raise ValueError(f"{name}: the logits must be finite numbers, got {bad}")
+    return total
 
 
 def _check_logits(logits, name):

@@ -172,6 +172,11 @@ class GPT(LanguageModel):
 
     new_state = new_cache
 
+    @classmethod
+    def count_parameters(cls, config):
+        """`count_parameters(config)`, the formula: nothing is built."""
+        return count_parameters(config)
+
     def _step(self, token, cache):
         self._check_cache(cache)
         position = len(cache[0])

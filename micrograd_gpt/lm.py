@@ -81,6 +81,16 @@ class LanguageModel(Module):
         raise NotImplementedError(f"{type(self).__name__} is trained by gradient descent "
                                   "(train()), not fit in one pass")
 
+    @classmethod
+    def count_parameters(cls, config):
+        """How many parameters `cls(config)` has, known from the config alone.
+
+        Checkpoints compare it with the weights a file holds before they build the model,
+        so a small file claiming a huge model is refused without allocating it. This
+        default builds the model to count; a kind whose size can be large overrides it
+        with a formula (GPT does)."""
+        return len(cls(config).parameters())
+
     @property
     def vocab_size(self):
         return self.config.vocab_size

@@ -41,7 +41,8 @@ def model_config(kind, fields):
 
 def build_model(kind, fields, rng=None):
     """A new model of `kind` with config `fields`, its weights drawn with `rng`."""
-    return MODELS[kind](model_config(kind, fields), rng=rng)
+    config = model_config(kind, fields)  # checks kind and fields first
+    return MODELS[kind](config, rng=rng)
 
 
 def config_fields(model):

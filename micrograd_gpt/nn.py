@@ -180,6 +180,9 @@ class Module:
         Every entry is checked before anything changes: a missing, extra or mis-shaped entry,
         or a non-number, raises a ValueError and leaves the module as it was.
         """
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"state_dict: must be a dict of name -> numbers (what "
+                             f"state_dict() returns), got {type(state_dict).__name__}")
         tensors = dict(self.named_tensors())
         missing = [name for name in tensors if name not in state_dict]
         extra = [name for name in state_dict if name not in tensors]

@@ -17,14 +17,16 @@ A schedule is a function from the step number to a learning rate; the trainer se
 """
 from __future__ import annotations
 
+import inspect
 import math
 
-from .checks import check_choice, check_int, check_number
+from .checks import (check_bool, check_choice, check_fields, check_int, check_number,
+                     check_numbers, check_values, describe)
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm",
     "constant_lr", "linear_decay_lr", "cosine_lr", "make_schedule", "make_optimizer",
-    "OPTIMIZERS", "SCHEDULES",
+    "OPTIMIZERS", "SCHEDULES", "OPTIMIZER_TYPES", "check_optimizer_state",
 ]
 
 
@@ -33,18 +35,33 @@ class Optimizer:
     and restoring its state (`state_dict()` / `load_state_dict()`).
 
     Subclasses list their per-parameter state buffers in `_buffers` (names of attributes
-    holding one float per parameter) and their settings in `_hyperparameters`.
+    holding one float per parameter, with the smallest value each may hold) and check
+    their settings in `check_settings`, which both `__init__` and `load_state_dict` use,
+    so a setting read back from a file passes exactly the checks a new optimizer does.
     """
 
-    _buffers = ()
-    _hyperparameters = ("lr",)
+    _buffers = {}  # buffer name -> the lowest value an entry may hold
 
-    def __init__(self, params, lr):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError("params: the optimizer got an empty parameter list")
-        self.lr = check_number("lr", lr, 0)
+    def __init__(self, params, **settings):
+        self.params = check_values("params", params)
+        for name, value in self.check_settings(**settings).items():
+            setattr(self, name, value)
         self.steps = 0  # how many times step() has run
+
+    @staticmethod
+    def check_settings(lr):
+        """The settings, checked (a ValueError names a bad one): a dict name -> value."""
+        return {"lr": check_number("lr", lr, 0)}
+
+    @property
+    def lr(self):
+        """The learning rate of the next `step()` (the trainer sets it from the schedule)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        # checked on every change: a nan learning rate would turn every weight into nan
+        self._lr = check_number("lr", value, 0)
 
     def zero_grad(self):
         """Set every parameter's gradient to 0 (leaves accumulate across backward calls)."""
@@ -64,24 +81,20 @@ class Optimizer:
             "buffers": {name: list(getattr(self, name)) for name in self._buffers},
         }
 
+    @property
+    def _hyperparameters(self):
+        return tuple(inspect.signature(self.check_settings).parameters)
+
     def load_state_dict(self, state):
         """Restore what `state_dict()` saved (same optimizer type, same number of
-        parameters); a mismatch raises a ValueError saying what differs."""
-        if not isinstance(state, dict) or state.get("type") != type(self).__name__:
-            found = state.get("type") if isinstance(state, dict) else type(state).__name__
-            raise ValueError(f"optimizer state: is for {found!r}, not {type(self).__name__}")
+        parameters). Everything is checked before anything changes: a mismatch, a bad
+        setting or a non-finite buffer raises a ValueError saying what is wrong."""
+        state = check_optimizer_state(state, len(self.params), expected_type=type(self))
+        for name, value in state["hyperparameters"].items():
+            setattr(self, name, value)
+        self.steps = state["steps"]
         for name in self._buffers:
-            buf = state.get("buffers", {}).get(name)
-            if not isinstance(buf, list) or len(buf) != len(self.params):
-                got = len(buf) if isinstance(buf, list) else "none"
-                raise ValueError(f"optimizer state: buffer {name!r} has {got} entries, "
-                                 f"expected one per parameter ({len(self.params)})")
-        for name, value in state.get("hyperparameters", {}).items():
-            if name in self._hyperparameters:
-                setattr(self, name, tuple(value) if isinstance(value, list) else value)
-        self.steps = int(state.get("steps", 0))
-        for name in self._buffers:
-            setattr(self, name, [float(x) for x in state["buffers"][name]])
+            setattr(self, name, list(state["buffers"][name]))
 
     def __repr__(self):
         settings = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._hyperparameters)
@@ -102,18 +115,24 @@ class SGD(Optimizer):
     With momentum = 0 this is plain gradient descent, `p -= lr * g`.
     """
 
-    _buffers = ("momentum_buffers",)
-    _hyperparameters = ("lr", "momentum", "weight_decay", "nesterov")
+    _buffers = {"momentum_buffers": -math.inf}
 
     def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0, nesterov=False):
-        super().__init__(params, lr)
-        self.momentum = check_number("momentum", momentum, 0, 1, high_open=True)
-        self.weight_decay = check_number("weight_decay", weight_decay, 0)
-        if nesterov and self.momentum == 0:
-            raise ValueError("nesterov: needs momentum > 0")
-        self.nesterov = bool(nesterov)
+        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay,
+                         nesterov=nesterov)
         # one velocity per parameter; starting at 0 makes the first buf equal g (as in torch)
         self.momentum_buffers = [0.0] * len(self.params)
+
+    @staticmethod
+    def check_settings(lr, momentum=0.0, weight_decay=0.0, nesterov=False):
+        """SGD's settings, checked: lr >= 0, momentum in [0, 1), weight_decay >= 0."""
+        settings = {"lr": check_number("lr", lr, 0),
+                    "momentum": check_number("momentum", momentum, 0, 1, high_open=True),
+                    "weight_decay": check_number("weight_decay", weight_decay, 0),
+                    "nesterov": check_bool("nesterov", nesterov)}
+        if nesterov and settings["momentum"] == 0:
+            raise ValueError("nesterov: needs momentum > 0")
+        return settings
 
     def step(self):
         """Update every parameter once from its current `.grad`."""
@@ -148,19 +167,26 @@ class Adam(Optimizer):
     recent gradients disagree in sign.
     """
 
-    _buffers = ("m", "v")
-    _hyperparameters = ("lr", "betas", "eps", "weight_decay")
+    _buffers = {"m": -math.inf, "v": 0.0}  # v averages squares: never below 0
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, lr)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas: must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (check_number("betas[0]", betas[0], 0, 1, high_open=True),
-                      check_number("betas[1]", betas[1], 0, 1, high_open=True))
-        self.eps = check_number("eps", eps, 0)
-        self.weight_decay = check_number("weight_decay", weight_decay, 0)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
+
+    @staticmethod
+    def check_settings(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        """Adam's settings, checked: lr >= 0, each beta in [0, 1), eps > 0 (it keeps the
+        division by sqrt(v_hat) + eps away from 0/0 for a parameter whose gradient has
+        always been 0), weight_decay >= 0."""
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas: must be a pair (beta1, beta2) of numbers in [0, 1), "
+                             f"got {describe(betas)}")
+        return {"lr": check_number("lr", lr, 0),
+                "betas": tuple(check_number(f"betas[{i}]", b, 0, 1, high_open=True)
+                               for i, b in enumerate(betas)),
+                "eps": check_number("eps", eps, 0, low_open=True),
+                "weight_decay": check_number("weight_decay", weight_decay, 0)}
 
     def _decay_weights(self):
         """Adam folds weight decay into the gradient instead (see `_l2_coefficient`)."""
@@ -228,6 +254,48 @@ def make_optimizer(name, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=
     return AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
+OPTIMIZER_TYPES = {cls.__name__: cls for cls in (SGD, Adam, AdamW)}
+
+
+def check_optimizer_state(state, num_params, expected_type=None):
+    """`state` (from `state_dict()`, e.g. read back from a checkpoint), checked through and
+    through before any optimizer uses it: a known type (`expected_type`'s, if given), its
+    settings as the constructor checks them, steps >= 0, and each buffer a list of
+    `num_params` finite numbers. Returns a clean copy (betas as a tuple, floats)."""
+    check_fields("optimizer state", state, ("type", "hyperparameters", "steps", "buffers"),
+                 required=("type", "hyperparameters", "steps", "buffers"))
+    found = state["type"]
+    if expected_type is not None and found != expected_type.__name__:
+        raise ValueError(f"optimizer state: is for {describe(found)}, not "
+                         f"{expected_type.__name__}")
+    cls = OPTIMIZER_TYPES.get(found) if isinstance(found, str) else None
+    if cls is None:
+        raise ValueError(f"optimizer state: unknown type {describe(found)} (known: "
+                         f"{', '.join(OPTIMIZER_TYPES)})")
+    names = tuple(inspect.signature(cls.check_settings).parameters)
+    hyperparameters = check_fields("optimizer state: hyperparameters",
+                                   state["hyperparameters"], names, required=names)
+    buffers = check_fields("optimizer state: buffers", state["buffers"],
+                           tuple(cls._buffers), required=tuple(cls._buffers))
+    try:
+        settings = cls.check_settings(**hyperparameters)
+    except ValueError as e:
+        raise ValueError(f"optimizer state: hyperparameters: {e}") from None
+    for name in cls._buffers:
+        got = buffers[name]
+        if isinstance(got, list) and len(got) != num_params:
+            raise ValueError(f"optimizer state: buffer {name!r} has {len(got)} entries, "
+                             f"expected one per parameter ({num_params})")
+    return {
+        "type": found,
+        "hyperparameters": settings,
+        "steps": check_int("optimizer state: steps", state["steps"], 0),
+        "buffers": {name: check_numbers(f"optimizer state: buffer {name!r}", buffers[name],
+                                        low, min_length=0)
+                    for name, low in cls._buffers.items()},
+    }
+
+
 # -------------------------------------------------------------------------------------
 # Gradient clipping
 # -------------------------------------------------------------------------------------
@@ -239,16 +307,38 @@ def clip_grad_norm(params, max_norm):
         total_norm = sqrt(sum of g**2 over every parameter)
         if total_norm > max_norm:  g = g * max_norm / (total_norm + 1e-6)
 
-    The direction of the step is unchanged; only a rare huge gradient is tamed.
+    The direction of the step is unchanged; only a rare huge gradient is tamed. A nan or
+    infinite gradient cannot be tamed (any scale of it is still nan or inf): that raises
+    a ValueError naming the parameter, since the training has already gone wrong.
     """
     max_norm = check_number("max_norm", max_norm, 0, low_open=True)
     params = list(params)
-    total_norm = math.sqrt(math.fsum(p.grad * p.grad for p in params))
+    try:
+        total_norm = math.sqrt(math.fsum(p.grad * p.grad for p in params))
+    except AttributeError:  # something without a .grad: say what
+        check_values("params", params)
+        raise
+    if not math.isfinite(total_norm):
+        total_norm = _overflowing_norm(params)
     scale = max_norm / (total_norm + 1e-6)
     if scale < 1.0:
         for p in params:
             p.grad *= scale
     return total_norm
+
+
+def _overflowing_norm(params):
+    """The length of the gradient when the plain sum of squares overflowed: each g is
+    divided by the largest |g| first (sqrt(Σ g²) = M·sqrt(Σ (g/M)²)), so finite gradients
+    always give a finite length; a nan or infinite gradient is refused."""
+    grads = [p.grad for p in params]
+    bad = next((i for i, g in enumerate(grads) if not math.isfinite(g)), None)
+    if bad is not None:
+        raise ValueError(f"clip_grad_norm: parameter {bad} has gradient {grads[bad]}, which "
+                         "no clipping can make finite; the training has diverged (lower the "
+                         "learning rate, or look for the first non-finite value)")
+    biggest = max(abs(g) for g in grads)
+    return biggest * math.sqrt(math.fsum((g / biggest) ** 2 for g in grads))
 
 
 # -------------------------------------------------------------------------------------
@@ -257,7 +347,11 @@ def clip_grad_norm(params, max_norm):
 def constant_lr(lr):
     """The same learning rate at every step."""
     lr = check_number("lr", lr, 0)
-    return lambda step: lr
+
+    def schedule(step):
+        check_int("step", step, 0)
+        return lr
+    return schedule
 
 
 def linear_decay_lr(lr, total_steps, warmup_steps=0, final_lr=0.0):
@@ -291,6 +385,7 @@ def _warmup_then(lr, total_steps, warmup_steps, decay):
     check_int("warmup_steps", warmup_steps, 0, total_steps - 1)
 
     def schedule(step):
+        check_int("step", step, 0, total_steps)  # total_steps itself: the final rate
         if step < warmup_steps:
             return lr * (step + 1) / warmup_steps
         return decay((step - warmup_steps) / (total_steps - warmup_steps))

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from .checks import (check_bool, check_instance, check_int, check_number, check_numbers,
+                     check_str)
 from .files import atomic_write_text
 
 __all__ = ["LineChart", "loss_curve", "loss_curve_svg", "write_loss_plot", "moving_average",
@@ -23,6 +25,7 @@ COLORS = {"train": "#9ecae1", "train_avg": "#1f77b4", "val": "#d62728"}
 
 def moving_average(values, window):
     """The mean of each value and the up to `window - 1` values before it."""
+    check_int("window", window, 1)
     out, total = [], 0.0
     for i, v in enumerate(values):
         total += v
@@ -34,6 +37,8 @@ def moving_average(values, window):
 
 def nice_ticks(low, high, count=5):
     """About `count` round numbers (1, 2 or 5 times a power of ten apart) in [low, high]."""
+    low, high = check_number("low", low), check_number("high", high)
+    check_int("count", count, 1)
     if high <= low:
         return [low]
     raw = (high - low) / count
@@ -69,10 +74,27 @@ class LineChart:
     curves: list = field(default_factory=list)
     margin: tuple = (64, 24, 40, 48)   # left, right, top, bottom
 
+    def __post_init__(self):
+        for name in ("title", "x_label", "y_label"):
+            check_str(name, getattr(self, name), empty_ok=True)
+        left, right, top, bottom = self.margin
+        check_int("width", self.width, left + right + 10)   # room for the plot itself
+        check_int("height", self.height, top + bottom + 10)
+
     def add(self, points, label, color, width=2, markers=False):
-        """Add one curve: `points` is a list of (x, y) pairs, in order of x."""
-        self.curves.append(_Curve([(float(x), float(y)) for x, y in points], label, color,
-                                  width, markers))
+        """Add one curve: `points` is a list of (x, y) pairs of finite numbers, in order of
+        x; `color` is any SVG colour ("#1f77b4", "red")."""
+        if isinstance(points, (str, bytes, dict)) or not hasattr(points, "__iter__"):
+            raise ValueError(f"points: must be a list of (x, y) pairs, got "
+                             f"{type(points).__name__}")
+        points = [tuple(check_numbers(f"points[{i}]", p, length=2))
+                  for i, p in enumerate(points)]
+        check_str("label", label, empty_ok=True)
+        # the colour goes inside an attribute: no quote or bracket may end it early
+        color = escape(check_str("color", color), {'"': "&quot;"})
+        self.curves.append(_Curve(points, label, color,
+                                  check_number("width", width, 0, low_open=True),
+                                  check_bool("markers", markers)))
 
     def to_svg(self):
         """The chart as the text of an SVG file."""
@@ -169,6 +191,7 @@ class _Frame:
 def loss_curve(history, title="loss"):
     """The chart of a run's losses: `history` is {"train": [[step, loss], ...], "val":
     [...]}, as `train` keeps it in its checkpoint. Steps on x, loss on y."""
+    check_instance("history", history, dict, 'a dict {"train": [[step, loss], ...], "val": [...]}')
     train = history.get("train", [])
     val = history.get("val", [])
     if not train and not val:

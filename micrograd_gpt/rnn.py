@@ -142,6 +142,11 @@ class RNN(LanguageModel):
     kind = "rnn"
     config_class = RNNConfig
 
+    @classmethod
+    def count_parameters(cls, config):
+        """`count_parameters(config)`, the formula: nothing is built."""
+        return count_parameters(config)
+
     def __init__(self, config, rng=None):
         if not isinstance(config, RNNConfig):
             raise ValueError(f"config: must be an RNNConfig, got {type(config).__name__}")

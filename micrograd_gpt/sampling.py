@@ -3,7 +3,9 @@
 A language model gives one score (a logit) per token of the vocabulary. Sampling turns
 them into probabilities with a softmax and draws one token, after three optional knobs:
 
-1. temperature: p ∝ exp(logit / temperature). Below 1 sharpens, above 1 flattens.
+1. temperature: p ∝ exp(logit / temperature). Below 1 sharpens, above 1 flattens. As the
+   temperature goes to 0 only the most likely token is left: a temperature so small
+   that every other token's weight rounds to 0 (e.g. 1e-320) picks the argmax (greedy).
 2. top_k: keep only the k highest logits (ties with the k-th are kept, as in nanoGPT).
 3. top_p (nucleus): keep the most likely tokens until their probability adds up to
    top_p (at least one token), renormalize.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from .checks import check_int, check_number, check_rng
+from .checks import check_int, check_number, check_numbers, check_rng
 
 __all__ = ["sample_token", "check_sampling"]
 
@@ -30,17 +32,21 @@ def check_sampling(temperature, top_k, top_p):
 def sample_token(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
     """Draw one token id from plain-float `logits` (see the module docstring for the knobs).
 
-    Then one draw with `rng.random()` (rng None -> random.Random(0)).
+    Then one draw with `rng.random()` (rng None -> random.Random(0)). A nan or infinite
+    logit raises a ValueError: no probability can be made of it.
     """
     temperature, top_k, top_p = check_sampling(temperature, top_k, top_p)
     rng = check_rng("rng", rng)
-    scaled = [z / temperature for z in logits]
-    allowed = range(len(scaled))
-    if top_k is not None and top_k < len(scaled):
-        kth_largest = sorted(scaled, reverse=True)[top_k - 1]
-        allowed = [i for i in allowed if scaled[i] >= kth_largest]
-    m = max(scaled[i] for i in allowed)
-    weights = {i: math.exp(scaled[i] - m) for i in allowed}
+    logits = check_numbers("logits", logits)
+    allowed = range(len(logits))
+    if top_k is not None and top_k < len(logits):
+        kth_largest = sorted(logits, reverse=True)[top_k - 1]
+        allowed = [i for i in allowed if logits[i] >= kth_largest]
+    m = max(logits[i] for i in allowed)
+    # exp((z - m) / T): the same ratios as exp(z / T), but the most likely token weighs
+    # exactly 1 and the rest less, so nothing overflows however small T is; when T is so
+    # small that the others underflow to 0, only the argmax is left (greedy)
+    weights = {i: math.exp((logits[i] - m) / temperature) for i in allowed}
     if top_p is not None:
         weights = _nucleus(weights, top_p)
     return _draw(weights, rng)

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import html
 import json
+import math
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .checks import check_int
+from .checks import check_instance, check_int
 from .engine import Value, topological_order
 from .files import atomic_write_bytes
 from .viz import (GraphvizNotInstalled, check_graph_size, draw_dot, format_number, node_keys,
@@ -244,6 +246,7 @@ def format_trace(t, max_rows=None):
 
     max_rows: show at most this many rows of each table (the first and last halves).
     """
+    check_instance("t", t, Trace, "a Trace (what trace(root) returns)")
     check_int("max_rows", max_rows, 2, none_ok=True)
     fwd, bwd, final = _trace_rows(t)
     parts = [
@@ -355,11 +358,8 @@ def trace_html(root, title=None, names=None, max_nodes=200):
         "steps": [_step_json(s) for s in t.backward],
     }
     title = title or f"Backpropagation through {t.nodes[-1].name if t.nodes else 'a graph'}"
-    page = _template().replace("{{TITLE}}", html.escape(title))
-    page = page.replace("{{SVG}}", svg)
-    # "</" cannot end the script early once escaped like this
-    page = page.replace("{{DATA}}", json.dumps(data).replace("</", "<\\/"))
-    return page
+    return fill_template(_template(), {"TITLE": html.escape(str(title), quote=True),
+                                       "SVG": svg, "DATA": script_json(data)})
 
 
 def save_trace_html(root, path, title=None, names=None, max_nodes=200):
@@ -380,6 +380,47 @@ def _widest_grads(t, order):
     keys = [n.key for n in t.nodes]  # the trace's keys follow `order`
     return {v: max(seen[key], key=lambda g: len(format_number(g)))
             for v, key in zip(order, keys)}
+
+
+_PLACEHOLDER = re.compile(r"\{\{([A-Z]+)\}\}")
+
+
+def fill_template(template, values):
+    """`template` with every `{{NAME}}` replaced by `values[NAME]`, in one pass.
+
+    One pass matters: text that has been put in is never searched again, so a label that
+    happens to contain "{{DATA}}" stays that text instead of pulling the page's data into
+    the middle of the HTML. Each value must already be escaped for where it goes."""
+    missing = set(_PLACEHOLDER.findall(template)) - set(values)
+    if missing:
+        raise ValueError(f"template: no value for {', '.join(sorted(missing))}")
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def script_json(data):
+    """`data` as JSON that is safe inside an HTML `<script>` element.
+
+    Inside <script> the HTML parser still looks for "</script>" (which would end it) and
+    "<!--" (which changes how it looks for the end), so "<", ">" and "&" are written as
+    the JSON escapes \\u003c, \\u003e, \\u0026, which JSON.parse reads back as the same
+    characters. U+2028 and U+2029 are escaped too (old JavaScript engines end a line
+    there), and every other non-ASCII character is escaped by ensure_ascii. Non-finite
+    numbers, which JSON cannot hold, become the strings "inf", "-inf", "nan"."""
+    text = json.dumps(_finite_or_text(data), ensure_ascii=True, allow_nan=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
+
+
+def _finite_or_text(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite_or_text(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_text(item) for item in value]
+    return value
 
 
 def _step_json(s):

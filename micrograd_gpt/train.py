@@ -19,6 +19,23 @@ state is saved in every checkpoint), and sampling (the caller's rng). The same s
 and seed therefore give the same model to the last bit, and a run resumed from a checkpoint
 continues exactly as if it had never stopped.
 
+Resuming (`train(resume=checkpoint)`), the rule:
+
+* to the planned total (the `steps` the run was started with; the default): the run
+  continues bit for bit as if it had never stopped, learning-rate schedule included;
+* to another total (`steps` above the planned one extends the run, below it shortens it):
+  the learning-rate schedule is re-planned for the new total and the remaining steps
+  follow it, so the rate jumps to where a run of the new length would be at this step
+  (say from 2e-05 at the end of a 30-step linear decay to 5e-03, half-way down a 60-step
+  one). A line says so, with both rates. The result is not what a run planned for the new
+  total from the start would give: its first steps had the old schedule's rates;
+* to the step the checkpoint holds: nothing is trained (a line says so); to fewer steps
+  than that: refused.
+
+Ctrl-C: the step in progress is finished (an optimizer step cut in half could not be
+resumed exactly), a checkpoint is written, and `TrainingInterrupted` says which step it
+holds; a second Ctrl-C stops at once, keeping the last checkpoint written.
+
 `train(TrainConfig(...))` is the entry point; the `micrograd-gpt train` and `sample`
 commands (cli/) are thin layers on top of it.
 """
@@ -29,8 +46,10 @@ import gc
 import html
 import math
 import random
+import signal
 import statistics
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,10 +57,12 @@ from pathlib import Path
 
 from . import functional as F
 from .checkpoint import load_checkpoint, save_checkpoint
-from .checks import check_bool, check_choice, check_int, check_number, check_rng
-from .data import prepare_documents
+from .checks import (check_bool, check_choice, check_instance, check_int, check_number,
+                     check_rng, check_str)
+from .data import DATASETS, CharTokenizer, prepare_documents
+from .files import check_output_path
 from .history import History, format_history, history_html
-from .lm import check_plain
+from .lm import LanguageModel, check_plain
 from .models import DEFAULT_KIND, MODELS, build_model
 from .optim import OPTIMIZERS, SCHEDULES, clip_grad_norm, make_optimizer, make_schedule
 from .presets import DEFAULT_PRESET, DEFAULT_PRESETS, PRESETS, preset_kind, presets_of
@@ -51,6 +72,7 @@ __all__ = [
     "TrainConfig", "TrainResult", "train", "prepare_data", "train_step", "batch_loss",
     "evaluate", "sample", "cyclic_gc_paused", "training_step_graph", "RESUMABLE_FIELDS",
     "resumed_config", "saved_text_mode", "default_text_length", "sequence_length",
+    "TrainingInterrupted", "schedule_change",
 ]
 
 # Settings a resumed run may change; everything else must match the checkpoint's run.
@@ -118,7 +140,7 @@ class TrainConfig:
                 f"steps: model_kind {self.model_kind!r} is fit in one pass over the data "
                 f"(counted, not trained by gradient), so steps must be 1, got {self.steps}")
         check_number("lr", self.lr, 0, low_open=True)
-        check_number("eps", self.eps, 0)
+        check_number("eps", self.eps, 0, low_open=True)
         check_number("weight_decay", self.weight_decay, 0)
         check_number("momentum", self.momentum, 0, 1, high_open=True)
         check_number("val_fraction", self.val_fraction, 0, 1, low_open=True, high_open=True)
@@ -231,6 +253,8 @@ def evaluate(model, documents):
     """Mean next-token cross-entropy over all predictions in `documents`, without
     building a graph: the model's own forward on a `float_copy()` of its weights. A model
     that guesses uniformly scores ln(vocab_size)."""
+    check_instance("model", model, LanguageModel, "a language model (e.g. a GPT)")
+    check_instance("documents", documents, (list, tuple), "a list of token-id lists")
     if not documents:
         raise ValueError("documents: need at least one document to evaluate on")
     fast = model.float_copy()
@@ -305,6 +329,9 @@ class _Run:
     history: dict
     batch_rng: random.Random
     out: Path | None
+    note: str | None = None       # what resuming changed (see schedule_change)
+    in_step: bool = False         # inside a step: the state is not one a checkpoint can hold
+    saved_step: int | None = None  # the step of the last checkpoint written
 
     def save(self):
         """Write a checkpoint of the run as it is now (nothing when there is no `out`)."""
@@ -314,6 +341,7 @@ class _Run:
                         step=self.step, optimizer=self.optimizer, train_config=self.config,
                         rng_state=self.batch_rng.getstate(), history=self.history,
                         extra={"data_fingerprint": self.data.fingerprint})
+        self.saved_step = self.step
 
     def next_batch(self):
         train_docs = self.data.train
@@ -336,6 +364,9 @@ def train(config=None, *, out=None, resume=None, quiet=False, stream=None, stop_
     Returns a TrainResult.
     """
     started = time.perf_counter()
+    check_instance("config", config, (TrainConfig, type(None)),
+                   "a TrainConfig (e.g. TrainConfig.from_preset('tiny')) or None")
+    check_bool("quiet", quiet)
     stream = stream if stream is not None else sys.stderr
     run = _start(config, resume, out)
     last_step = run.config.steps
@@ -343,11 +374,72 @@ def train(config=None, *, out=None, resume=None, quiet=False, stream=None, stop_
         last_step = min(check_int("stop_at_step", stop_at_step, 1), last_step)
     progress = SilentProgress() if quiet else ProgressLine(last_step, run.step, stream)
     _describe_run(progress.message, run, resume is not None)
+    if run.note:
+        progress.message(run.note)
     try:
-        step_times = _loop(run, last_step, progress)
+        with _finish_the_step_on_ctrl_c() as stop:
+            step_times = _loop(run, last_step, progress, stop)
+    except KeyboardInterrupt:
+        raise _interrupted(run) from None
     finally:
         progress.close()
     return _finish(run, step_times, started, None if quiet else stream)
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped by Ctrl-C. `step` is the step the checkpoint `checkpoint` holds
+    (None, None when no checkpoint was written), `planned` the run's planned total: resuming
+    from the checkpoint continues the run exactly. A KeyboardInterrupt, so code that stops
+    on Ctrl-C still does."""
+
+    def __init__(self, step, checkpoint, planned):
+        self.step, self.checkpoint, self.planned = step, checkpoint, planned
+        if checkpoint is None:
+            text = "training interrupted; no checkpoint was written"
+        else:
+            text = (f"training interrupted: the checkpoint {checkpoint} holds step {step} of "
+                    f"{planned}")
+        super().__init__(text)
+
+
+def _interrupted(run):
+    """Save the run if its state is whole (between steps), and say what was kept."""
+    if not run.in_step:
+        try:
+            run.save()
+        except (OSError, ValueError):
+            pass  # the last checkpoint written stays, and is reported
+    saved = run.saved_step
+    return TrainingInterrupted(saved, run.out if saved is not None else None,
+                               run.config.steps)
+
+
+class _StopRequest:
+    requested = False
+
+
+@contextmanager
+def _finish_the_step_on_ctrl_c():
+    """While training: the first Ctrl-C asks the loop to stop after the step in progress
+    (`stop.requested`); a second one interrupts at once. Only where Python's own Ctrl-C
+    handler is in place, in the main thread (elsewhere Ctrl-C works as usual)."""
+    stop = _StopRequest()
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield stop
+        return
+
+    def ask_to_stop(signum, frame):
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = True
+        sys.stderr.write("\nCtrl-C: stopping after this step (press again to stop at once)\n")
+
+    signal.signal(signal.SIGINT, ask_to_stop)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _start(config, resume, out):
@@ -355,8 +447,11 @@ def _start(config, resume, out):
     checkpoint = load_checkpoint(resume) if resume is not None else None
     if checkpoint is not None:
         config = resumed_config(checkpoint, config)
+        _check_steps_left(checkpoint, config)
     elif config is None:
         config = TrainConfig.from_preset(DEFAULT_PRESET)
+    if out is not None:  # before the data is read and a single step is taken
+        check_output_path(out, "out", inputs=[] if config.data in DATASETS else [config.data])
     data = prepare_data(config)
     if checkpoint is not None:
         _check_same_data(checkpoint, data)
@@ -371,7 +466,8 @@ def _start(config, resume, out):
     if checkpoint is not None:
         checkpoint.restore_optimizer(optimizer)
     return _Run(config, data, model, optimizer, step, history, batch_rng,
-                Path(out) if out is not None else None)
+                Path(out) if out is not None else None,
+                note=schedule_change(checkpoint, config) if checkpoint is not None else None)
 
 
 def _new_model(config, data):
@@ -380,12 +476,19 @@ def _new_model(config, data):
     return build_model(config.model_kind, fields, rng=random.Random(config.seed))
 
 
-def _loop(run, last_step, progress):
-    """Train from `run.step` to `last_step`, evaluating and saving on schedule. Returns the
-    seconds of each step taken."""
+def _schedule(config):
+    """The learning-rate schedule of the run `config` describes: step index -> rate."""
+    return make_schedule(config.lr_schedule, config.lr, config.steps,
+                         min(config.warmup_steps, config.steps - 1))
+
+
+def _loop(run, last_step, progress, stop=None):
+    """Train from `run.step` to `last_step`, evaluating and saving on schedule; a request
+    to `stop` ends it between two steps (as a KeyboardInterrupt). Returns the seconds of
+    each step taken."""
     config = run.config
-    schedule = make_schedule(config.lr_schedule, config.lr, config.steps,
-                             min(config.warmup_steps, config.steps - 1))
+    stop = stop or _StopRequest()
+    schedule = _schedule(config)
     val_docs = run.data.val[:config.eval_docs]
     if run.step == 0 and config.eval_interval:
         run.history["val"].append([0, evaluate(run.model, val_docs)])
@@ -396,6 +499,9 @@ def _loop(run, last_step, progress):
         return _fit_in_one_pass(run, last_step, progress)
     step_times = []
     while run.step < last_step:
+        if stop.requested:
+            raise KeyboardInterrupt
+        run.in_step = True  # from here until the loss is recorded, a checkpoint must wait
         run.step += 1
         batch = run.next_batch()
         lr = schedule(run.step - 1)
@@ -403,6 +509,7 @@ def _loop(run, last_step, progress):
         loss, _ = train_step(run.model, run.optimizer, batch, lr, config.grad_clip)
         step_times.append(time.perf_counter() - t0)
         run.history["train"].append([run.step, loss])
+        run.in_step = False
         progress.update(run.step, loss, sum(len(d) - 1 for d in batch), step_times[-1], lr)
         if run.step < last_step and _every(config.eval_interval, run.step):
             run.history["val"].append([run.step, evaluate(run.model, val_docs)])
@@ -496,6 +603,36 @@ def resumed_config(checkpoint, config=None):
     return config
 
 
+def _check_steps_left(checkpoint, config):
+    if config.steps < checkpoint.step:
+        raise ValueError(f"resume: {checkpoint.path} is at step {checkpoint.step} already, "
+                         f"past steps={config.steps}; set steps (--steps) to "
+                         f"{checkpoint.step} or more")
+
+
+def schedule_change(checkpoint, config):
+    """What resuming `checkpoint` with `config` does to the learning-rate schedule (the rule
+    is in the module docstring): None when the run continues to its planned total, bit for
+    bit; otherwise one line that says the schedule is re-planned, with the rate of the last
+    step taken and of the next one."""
+    planned, step = TrainConfig(**checkpoint.train_config).steps, checkpoint.step
+    if config.steps < step:
+        return None  # refused by _check_steps_left
+    if config.steps == step:
+        return (f"resume: the run is at step {step} of {config.steps} already, so there is "
+                f"nothing to train; set steps (--steps) above {step} to train it further")
+    if config.steps == planned:
+        return None
+    before = _schedule(dataclasses.replace(config, steps=planned))(step - 1) if step else None
+    after = _schedule(config)(step)
+    change = (f"the rate goes from {before:.3g} (step {step}) to {after:.3g} (step {step + 1})"
+              if before is not None else f"the rate starts at {after:.3g}")
+    return (f"resume: {'extending' if config.steps > planned else 'shortening'} the run from "
+            f"its planned {planned} steps to {config.steps}: the learning-rate schedule is "
+            f"re-planned for {config.steps} steps, so {change}; the result is not what a "
+            f"{config.steps}-step run from the start would give")
+
+
 def _check_same_data(checkpoint, data):
     saved = checkpoint.extra.get("data_fingerprint")
     if saved is not None and saved != data.fingerprint:
@@ -519,7 +656,11 @@ def sample(model, tokenizer, num=10, *, rng=None, temperature=1.0, top_k=None, t
     the start of every text. `rng` (a random.Random; None means Random(0)) makes the
     draws repeatable.
     """
+    check_instance("model", model, LanguageModel, "a language model (e.g. a GPT)")
+    check_instance("tokenizer", tokenizer, CharTokenizer, "a CharTokenizer")
     check_int("num", num, 1)
+    check_str("prompt", prompt, empty_ok=True)
+    check_bool("stop_at_bos", stop_at_bos)
     rng = check_rng("rng", rng)
     context = [tokenizer.bos] + tokenizer.encode(prompt)
     if max_new_tokens is None:

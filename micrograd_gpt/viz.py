@@ -40,11 +40,11 @@ from pathlib import Path
 
 from .checks import check_choice, check_int
 from .engine import Value, topological_order
-from .files import atomic_write_bytes
+from .files import atomic_write_bytes, check_output_path
 
 __all__ = ["draw_dot", "draw_modules", "render_graph", "pipe_graph", "module_summary",
            "ModuleSummary", "node_names", "format_number", "GraphvizNotInstalled",
-           "renderer_available", "check_graph_size", "INSTALL_HELP"]
+           "renderer_available", "check_graph_size", "check_graph_path", "INSTALL_HELP"]
 
 INSTALL_HELP = """\
 Graphviz's `dot` program is not installed, so the graph could not be drawn.
@@ -239,7 +239,7 @@ def _new_graph(rankdir, title=None):
     dot.attr(rankdir=rankdir, fontname=_FONT, fontsize="11", nodesep="0.25",
              ranksep="0.35", bgcolor="white")
     if title:
-        dot.attr(label=title, labelloc="t", labeljust="l", fontsize="13")
+        dot.attr(label=_plain_label(title), labelloc="t", labeljust="l", fontsize="13")
     dot.attr("node", fontname=_FONT, fontsize="10", color="#555555", penwidth="1")
     dot.attr("edge", fontname=_FONT, fontsize="9", color=_EDGE_COLOR, arrowsize="0.6",
              fontcolor=_LABEL_COLOR)
@@ -267,8 +267,9 @@ def _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads, 
                     fillcolor=fill, id=f"node-{key}", penwidth="2" if v is root else "1")
         if v._prev:
             op = f"{key}_op"
-            target.node(op, label=v._op, shape="ellipse", style="filled", fillcolor=_OP_FILL,
-                        fontsize="9", height="0.3", margin="0.04,0.02", id=f"op-{key}")
+            target.node(op, label=_plain_label(v._op), shape="ellipse", style="filled",
+                        fillcolor=_OP_FILL, fontsize="9", height="0.3", margin="0.04,0.02",
+                        id=f"op-{key}")
             dot.edge(op, key, id=f"out-{key}")
             for position, (child, local) in enumerate(zip(v._prev, v._local_grads)):
                 attrs = {"id": f"edge-{key}-{position}"}
@@ -280,8 +281,20 @@ def _draw_values(root, order, edge_labels, rankdir, group, depth, names, grads, 
 
 
 def _record_escape(text):
-    """Escape the characters that structure a record label: { } | < > and quotes."""
-    return re.sub(r'([{}|<>"\\])', r"\\\1", str(text))
+    """Escape the characters that structure a record label ({ } | < > quotes and
+    backslashes) and, as in every label, "&" (see `_plain_label`)."""
+    return re.sub(r'([{}|<>"\\])', r"\\\1", str(text).replace("&", "&amp;"))
+
+
+def _plain_label(text):
+    """`text` as a label Graphviz shows as written (line breaks \\n, \\l, \\r excepted).
+
+    Three things would change it: a label that starts with "<" and ends with ">" is read
+    as an HTML-like label (markup, not text), "&lt;" and the like are read as entities, and
+    backslash sequences such as \\N or \\G as the names of nodes and graphs. So &, <, >
+    become entities and every backslash but those of the three line breaks is doubled."""
+    text = re.sub(r"\\(?![nlr])", r"\\\\", str(text)).replace("&", "&amp;")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _truncate_scope(scope, depth):
@@ -340,9 +353,9 @@ def _frames(scopes, rankdir):
     frames = {}
     for i, scope in enumerate(sorted(s for s in scopes if s)):
         frame = _graphviz().Digraph(name=f"cluster_{i}")
-        frame.attr(label=scope, style="rounded,filled", color="#b8c4d0", fillcolor="#fafcfe",
-                   fontname=_FONT, fontsize="11", fontcolor="#33475b", labeljust="l",
-                   rankdir=rankdir)
+        frame.attr(label=_plain_label(scope), style="rounded,filled", color="#b8c4d0",
+                   fillcolor="#fafcfe", fontname=_FONT, fontsize="11", fontcolor="#33475b",
+                   labeljust="l", rankdir=rankdir)
         frames[scope] = frame
     return frames
 
@@ -456,7 +469,8 @@ def draw_modules(summary, rankdir="LR", title=None):
     parents = _frame_scopes(present)
     frames = _frames(parents, rankdir)
     for scope in sorted(present):
-        label = f"{scope}\\n{summary.describe(scope)}"  # \n: DOT's line break
+        # \n: DOT's line break
+        label = f"{_plain_label(scope)}\\n{_plain_label(summary.describe(scope))}"
         fill = _ROOT_FILL if scope == summary.root_module else (
             "#f4f4f4" if scope.startswith("(") else "#eef3f8")
         target = frames.get(scope) or frames.get(_parent_scope(scope, parents)) or dot
@@ -541,29 +555,65 @@ def _text(output):
 def render_graph(dot, path):
     """Draw `dot` into the file `path`; the format comes from the extension.
 
-    .svg, .png, .pdf: drawn by Graphviz. .gv / .dot: the DOT text itself. The file is
-    written atomically (a temporary file in the same folder, then renamed), so a reader
-    never sees half a picture. Returns the Path written.
+    .svg, .png, .pdf: drawn by Graphviz. .gv / .dot: the DOT text itself. The path is
+    checked before anything is drawn (`files.check_output_path`), and the file is written
+    atomically (a temporary file in the same folder, then renamed), so a reader never sees
+    half a picture. Returns the Path written.
 
     Without Graphviz: writes the DOT text next to `path` (graph.svg -> graph.gv), then
     raises GraphvizNotInstalled, whose message says how to install Graphviz and where the
-    DOT text is (render it later with `dot -Tsvg graph.gv -o graph.svg`).
+    DOT text is (render it later with `dot -Tsvg graph.gv -o graph.svg`). An existing .gv
+    file with other contents is never replaced: the text goes to graph.2.gv (or .3, ...).
     """
-    path = Path(path)
+    if not hasattr(dot, "source") or not hasattr(dot, "pipe"):
+        raise ValueError(f"dot: must be a graphviz.Digraph (what draw_dot returns), got "
+                         f"{type(dot).__name__}")
+    path = check_graph_path(path)
     suffix = path.suffix.lower()
     if suffix in SOURCE_SUFFIXES:
         atomic_write_bytes(path, dot.source.encode("utf-8"))
         return path
-    if suffix not in FORMATS:
-        raise ValueError(f"path {str(path)!r}: the extension must be one of "
-                         f"{', '.join(list(FORMATS) + list(SOURCE_SUFFIXES))}")
     try:
         data = pipe_graph(dot, FORMATS[suffix])
     except GraphvizNotInstalled as e:
-        source = path.with_suffix(".gv")
-        atomic_write_bytes(source, dot.source.encode("utf-8"))
+        source, note = _save_source(dot, path)
         raise GraphvizNotInstalled(
-            f"{e}\nThe graph's DOT text was saved to {source}; once Graphviz is installed:"
-            f"  dot -T{FORMATS[suffix]} {source} -o {path}", source_path=source) from None
+            f"{e}\nThe graph's DOT text was saved to {source}{note}; once Graphviz is "
+            f"installed:  dot -T{FORMATS[suffix]} {source} -o {path}",
+            source_path=source) from None
     atomic_write_bytes(path, data)
     return path
+
+
+def check_graph_path(path, what="path"):
+    """`path` as a Path if a drawing can be written there: an extension `render_graph`
+    knows (.svg, .png, .pdf, .gv, .dot) and a path `files.check_output_path` accepts.
+    Commands call it before they compute anything."""
+    path = Path(path)
+    if path.suffix.lower() not in (*FORMATS, *SOURCE_SUFFIXES):
+        raise ValueError(f"{what} {str(path)!r}: the extension must be one of "
+                         f"{', '.join(list(FORMATS) + list(SOURCE_SUFFIXES))}")
+    check_output_path(path, what)
+    return path
+
+
+def _save_source(dot, path):
+    """Write the DOT text beside `path` as a .gv file that replaces nothing but an
+    identical one: (the path written, a note for the message)."""
+    text = dot.source.encode("utf-8")
+    taken = []
+    for n in range(1, 100):
+        source = path.with_suffix(".gv" if n == 1 else f".{n}.gv")
+        try:
+            if source.read_bytes() == text:
+                return source, ""  # the same drawing, saved by an earlier try
+        except FileNotFoundError:
+            atomic_write_bytes(source, text)
+            note = (f" ({', '.join(map(str, taken))} already existed and "
+                    f"{'was' if len(taken) == 1 else 'were'} left untouched)" if taken else "")
+            return source, note
+        except (IsADirectoryError, PermissionError, OSError):
+            pass
+        taken.append(source)
+    raise GraphvizNotInstalled(f"Graphviz is not installed, and {path.with_suffix('.gv')} "
+                               "and 98 more names for the DOT text are taken")

@@ -10,7 +10,7 @@ from micrograd_gpt.checkpoint import (
 )
 from micrograd_gpt.data import CharTokenizer
 from micrograd_gpt.gpt import GPT, GPTConfig
-from micrograd_gpt.optim import AdamW
+from micrograd_gpt.optim import SGD, AdamW
 
 
 def make_run(seed=0):
@@ -126,9 +126,13 @@ def test_truncated_file(tmp_path, good_payload):
     (lambda p: {**p, "model_config": {**p["model_config"], "d_model": 7}}, "model_config"),
     (lambda p: {**p, "model_config": {**p["model_config"], "colour": 1}}, "model_config"),
     (lambda p: {**p, "weights": {**p["weights"], "wte.weight": p["weights"]["wte.weight"][:-1]}},
-     "wte.weight"),
+     "the weights do not fit model_config"),
     (lambda p: {**p, "weights": {k: v for k, v in p["weights"].items() if k != "ln_f.weight"}},
-     "missing: ln_f.weight"),
+     "the weights do not fit model_config"),
+    # as many numbers as the config needs, under the wrong name: found once the model is built
+    (lambda p: {**p, "weights": {("ln_f.gain" if k == "ln_f.weight" else k): v
+                                 for k, v in p["weights"].items()}},
+     "missing: ln_f.weight; unexpected: ln_f.gain"),
     (lambda p: {**p, "tokenizer": {"chars": ["a", "b"], "bos": 2}}, "vocab_size"),
     (lambda p: {**p, "tokenizer": "abc"}, "bad tokenizer"),
     (lambda p: {**p, "step": -1}, "step"),
@@ -154,8 +158,11 @@ def test_nan_weight_and_other_unreadable_files(tmp_path, good_payload):
 
 
 def test_optimizer_state_that_does_not_fit(tmp_path, good_payload):
-    good_payload["optimizer"]["buffers"]["m"] = good_payload["optimizer"]["buffers"]["m"][:3]
     ckpt = load_checkpoint(write(tmp_path, good_payload))
-    with pytest.raises(CheckpointError, match="optimizer state"):
-        ckpt.restore_optimizer(AdamW(ckpt.model.parameters()))
+    with pytest.raises(CheckpointError, match="optimizer state does not fit: .* not SGD"):
+        ckpt.restore_optimizer(SGD(ckpt.model.parameters()))
+    # buffers of the wrong length are found on loading, before anything is built
+    good_payload["optimizer"]["buffers"]["m"] = good_payload["optimizer"]["buffers"]["m"][:3]
+    with pytest.raises(CheckpointError, match="buffer 'm' has 3 entries"):
+        load_checkpoint(write(tmp_path, good_payload))
     assert issubclass(CheckpointError, ValueError)

@@ -178,7 +178,7 @@ def test_readme_starts_with_the_two_commands_and_links_every_chapter():
     text = README.read_text(encoding="utf-8")
     first_block = text.split("```bash", 1)[1].split("```", 1)[0]
     assert 'pip install -e ".[viz]" && micrograd-gpt train' in first_block
-    assert 'pip install -e ".[dev,torch]" && python -m pytest' in first_block
+    assert 'pip install -e ".[dev]" && python -m pytest' in first_block
     assert text.index('pip install -e ".[viz]" && micrograd-gpt train') < text.index("## ")
     for chapter in CHAPTERS:
         assert f"docs/{chapter}" in text, f"the README does not link {chapter}"

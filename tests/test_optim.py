@@ -74,8 +74,9 @@ def test_matches_torch_optim(torch, case):
 
 def test_adam_first_step_is_lr_times_sign():
     # after bias correction the first Adam step is lr * g / (|g| + eps): about lr * sign(g)
+    # (eps must be > 0; one this small vanishes next to |g|)
     p = Value(1.0)
-    opt = Adam([p], lr=0.1, eps=0.0)
+    opt = Adam([p], lr=0.1, eps=1e-300)
     p.grad = -3.7
     opt.step()
     assert p.data == pytest.approx(1.1, abs=1e-15)

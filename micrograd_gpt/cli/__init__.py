@@ -55,7 +55,13 @@ def main(argv=None):
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in COMMANDS:
         command = None  # argparse reports the unknown command, or prints the help
-    args = build_parser(command).parse_args(argv)
+    parser = build_parser(command)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # arguments argparse did not know: a command may claim them, or it is an error
+        take = getattr(args, "take_extras", None)
+        if take is None:
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        take(parser, args, extras)
     if not getattr(args, "run", None):
         build_parser().print_help()
         return 0

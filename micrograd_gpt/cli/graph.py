@@ -9,8 +9,9 @@ from ..expr import build_expression, parse_values
 from ..models import MODELS
 from ..presets import DEFAULT_PRESETS, PRESETS, preset_kind
 from ..train import training_step_graph
-from ..viz import RANKDIRS, draw_dot, draw_modules, format_number, module_summary, render_graph
-from .options import count
+from ..viz import (RANKDIRS, check_graph_path, draw_dot, draw_modules, format_number,
+                   module_summary, render_graph)
+from .options import count, output_file, take_expression, wrote
 
 
 def add_arguments(parser):
@@ -23,6 +24,7 @@ def add_arguments(parser):
     parser.epilog = 'example: micrograd-gpt graph "tanh(a*b + c)" --values a=2,b=-3,c=10 -o graph.svg'
     parser.add_argument("expression", nargs="?", help='e.g. "tanh(a*b + c)": numbers, names, '
                         "+ - * / **, exp log sqrt tanh sigmoid relu gelu abs")
+    parser.set_defaults(take_extras=take_expression)  # "-a*b" is an expression
     parser.add_argument("--values", default="",
                         help="the variables' values, e.g. a=2,b=-3,c=10")
     parser.add_argument("-o", "--output", default="graph.svg",
@@ -53,16 +55,17 @@ def add_arguments(parser):
 
 
 def run(args):
+    output, existed = output_file(check_graph_path(args.output, "--output"), "--output")
     if args.gpt or args.model or args.preset:
-        return _draw_training_step(args)
+        return _draw_training_step(args, output, existed)
     if not args.expression:
         raise ValueError("give an expression (e.g. 'tanh(a*b + c)') or --model (or --gpt)")
     root, _ = build_expression(args.expression, parse_values(args.values))
     root.backward()
     dot = draw_dot(root, edge_labels=args.edge_labels, rankdir=args.rankdir or "LR",
                    max_nodes=args.max_nodes)
-    path = render_graph(dot, args.output)
-    print(f"wrote {path} ({len(topological_order(root))} nodes; "
+    path = render_graph(dot, output)
+    print(f"{wrote(path, existed)} ({len(topological_order(root))} nodes; "
           f"output {format_number(root.data)})")
     return 0
 
@@ -82,7 +85,7 @@ def _preset(args):
     return preset
 
 
-def _draw_training_step(args):
+def _draw_training_step(args, output, existed):
     preset = _preset(args)
     started = time.perf_counter()
     loss, model, batch = training_step_graph(preset, args.batch_size, args.seed)
@@ -95,9 +98,9 @@ def _draw_training_step(args):
              f"{len(summary.ops)} module boxes.\\lArrows: how many edges (child -> parent) "
              f"go from one module to the next.\\l")
     path = render_graph(draw_modules(summary, rankdir=args.rankdir or "TB", title=title),
-                        args.output)
+                        output)
     took = time.perf_counter() - started
-    print(f"wrote {path}: {summary.nodes:,} nodes of one training step summarised "
+    print(f"{wrote(path, existed)}: {summary.nodes:,} nodes of one training step summarised "
           f"in {len(summary.ops)} module boxes (forward+backward {built:.2f} s, "
           f"summary and render {took:.2f} s)")
     return 0

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
+
+from ..expr import parse_expression
+from ..files import check_output_path
 
 
 def count(minimum):
@@ -34,3 +38,33 @@ def positive_float(text, upper=None):
 def probability(text):
     """An argparse type: a number in (0, 1]."""
     return positive_float(text, upper=1.0)
+
+
+def output_file(path, option, inputs=()):
+    """Check the output `path` of option `option` before any work starts (see
+    `files.check_output_path`; `inputs` are the files the command reads, which it must not
+    overwrite). Returns (path, whether a file is already there, to say it is replaced)."""
+    return Path(path), check_output_path(path, option, inputs=inputs).exists()
+
+
+def wrote(path, existed):
+    """ "wrote PATH", saying so when it replaced a file that was there."""
+    return f"wrote {path}" + (" (it replaced the file that was there)" if existed else "")
+
+
+def take_expression(parser, args, extras):
+    """For commands with an EXPRESSION: an expression that starts with a minus ("-a*b")
+    looks like an option to argparse, which leaves it over. The one leftover argument that
+    starts with a single "-" and reads as an expression is the expression; anything else
+    left over is an error, reported as argparse reports it."""
+    text = extras[0]
+    if (len(extras) == 1 and args.expression is None and text.startswith("-")
+            and not text.startswith("--")):
+        try:
+            parse_expression(text)
+        except ValueError:
+            pass
+        else:
+            args.expression = text
+            return
+    parser.error(f"unrecognized arguments: {' '.join(extras)}")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..checkpoint import load_checkpoint
 from ..plots import write_loss_plot
+from .options import output_file, wrote
 
 
 def add_arguments(parser):
@@ -22,8 +23,9 @@ def run(args):
     if output.suffix.lower() != ".svg":
         raise ValueError(f"--output: the picture is SVG, so the name must end in .svg, "
                          f"got {str(output)!r}")
+    output, existed = output_file(output, "--output", inputs=[args.checkpoint])
     checkpoint = load_checkpoint(args.checkpoint)
     title = f"{Path(args.checkpoint).name}: loss after {checkpoint.step} steps"
     write_loss_plot(checkpoint.history, output, title)
-    print(f"wrote {output}")
+    print(wrote(output, existed))
     return 0

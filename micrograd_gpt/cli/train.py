@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import shlex
+import sys
 from pathlib import Path
 
 from ..checkpoint import load_checkpoint
 from ..data import DATASETS
+from ..files import same_file
 from ..models import MODELS
 from ..presets import DEFAULT_PRESETS, PRESETS, preset_kind
-from ..train import TrainConfig, default_text_length, resumed_config, sample, train
-from .options import count, positive_float
+from ..train import (TrainConfig, TrainingInterrupted, default_text_length, resumed_config,
+                     sample, schedule_change, train)
+from .options import count, output_file, positive_float
 
 # train options (as parsed) -> TrainConfig fields; None means "not given: keep the preset's"
 _OVERRIDES = ("steps", "batch_size", "lr", "eval_interval", "eval_docs", "seed", "data",
@@ -27,8 +31,10 @@ def add_arguments(p):
                      "on the embedded names (about a minute), then the final losses and 10 "
                      "sampled names. --model picks another rung of the ladder (chapter 11) "
                      "with its own preset; options override the preset. A checkpoint is "
-                     "written every eval interval and at the end; --resume continues a run "
-                     "exactly.")
+                     "written every eval interval, at the end, and on Ctrl-C (after the step "
+                     "in progress). --resume continues a run: to its planned --steps exactly, "
+                     "bit for bit; with more (or fewer) --steps the learning-rate schedule is "
+                     "re-planned for the new total, and a line says so.")
     p.epilog = ("examples: micrograd-gpt train | micrograd-gpt train --preset microgpt | "
                 "micrograd-gpt train --model rnn | micrograd-gpt train --model bigram | "
                 "micrograd-gpt train --data text --preset small | "
@@ -48,7 +54,9 @@ def add_arguments(p):
                    help="model size and training settings (default: the model's own: "
                         + ", ".join(f"{kind} {name}" for kind, name in DEFAULT_PRESETS.items())
                         + ")")
-    p.add_argument("--steps", type=count(1), default=None, help="training steps in total")
+    p.add_argument("--steps", type=count(1), default=None,
+                   help="training steps in total (with --resume: the run's planned total "
+                        "continues it exactly; another total re-plans the schedule)")
     p.add_argument("--batch-size", type=count(1), default=None, help="documents per step")
     p.add_argument("--lr", type=positive_float, default=None, help="peak learning rate")
     p.add_argument("--eval-interval", type=count(0), default=None,
@@ -58,7 +66,9 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--out", default=None, metavar="PATH",
                    help="checkpoint file (default out/<data>_<preset>.json; with --resume, "
-                        "the resumed file)")
+                        "the resumed file); an existing file is replaced only with --force")
+    p.add_argument("--force", action="store_true",
+                   help="replace the file at --out even if it is not this run's checkpoint")
     p.add_argument("--resume", default=None, metavar="CHECKPOINT",
                    help="continue the run saved in CHECKPOINT (to --steps in total)")
     p.add_argument("--samples", type=count(0), default=10,
@@ -75,7 +85,11 @@ def run(args):
     else:
         config = _config(args)
         out = Path(args.out) if args.out else _default_out(config)
-    result = train(config, out=out, resume=args.resume, quiet=args.quiet)
+    _check_out(out, config, args)  # before any training
+    try:
+        result = train(config, out=out, resume=args.resume, quiet=args.quiet)
+    except TrainingInterrupted as stopped:
+        return _report_interruption(stopped)
     how = (f"{result.step} steps in {result.seconds:.1f} s ({result.ms_per_step:.1f} ms/step "
            "median)" if result.model.trained_by_gradient else
            f"fit in one pass, {result.seconds:.1f} s in all")
@@ -87,6 +101,32 @@ def run(args):
     print(f"  micrograd-gpt sample --checkpoint {result.checkpoint}")
     print(f"  micrograd-gpt plot --checkpoint {result.checkpoint}")
     return 0
+
+
+def _check_out(out, config, args):
+    """--out is checked before training: a path that can be written, not the data file,
+    and no file of another run (or anything else) replaced without --force."""
+    data = [] if config.data in DATASETS else [config.data]
+    out, existed = output_file(out, "--out", inputs=data)
+    same_run = args.resume is not None and same_file(out, args.resume)
+    if existed and not same_run and not args.force:
+        raise ValueError(
+            f"--out {str(out)!r} already exists; replacing it would lose it (if it is a "
+            f"checkpoint, its run). Give --force to replace it, --resume {shlex.quote(str(out))}"
+            " to continue its run, or another --out")
+
+
+def _report_interruption(stopped):
+    """After Ctrl-C: which step the checkpoint holds and the command that continues."""
+    if stopped.checkpoint is None:
+        print("micrograd-gpt train: interrupted before a checkpoint was written",
+              file=sys.stderr)
+    else:
+        print(f"micrograd-gpt train: interrupted; {stopped.checkpoint} holds step "
+              f"{stopped.step} of {stopped.planned}. Continue the run with:\n"
+              f"  micrograd-gpt train --resume {shlex.quote(str(stopped.checkpoint))}",
+              file=sys.stderr)
+    return 130
 
 
 def _print_samples(result, num, temperature):
@@ -135,7 +175,11 @@ def _resume_config(args):
         raise ValueError(f"{', '.join(fixed)} cannot be given with --resume: the run "
                          "continues with the checkpoint's settings (only --steps, "
                          "--eval-interval and --eval-docs may change)")
-    config = resumed_config(load_checkpoint(args.resume))
+    checkpoint = load_checkpoint(args.resume)
     changes = {name: getattr(args, name) for name in _RESUMABLE
                if getattr(args, name) is not None}
-    return dataclasses.replace(config, **changes)
+    config = dataclasses.replace(resumed_config(checkpoint), **changes)
+    note = schedule_change(checkpoint, config)
+    if note and args.quiet:  # train() prints it unless quiet; it matters either way
+        print(note, file=sys.stderr)
+    return config

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..files import atomic_write_bytes, read_text
+from ..files import atomic_write_bytes, check_output_path, read_text
 from .tutor import Report, Wrong, load_learner
 
 __all__ = ["Exercise", "EXERCISES", "STUBS", "find_exercise", "start", "check",
@@ -113,6 +113,7 @@ def start(folder):
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"folder: {folder} is a file, not a folder; give another path")
+    check_output_path(folder / EXERCISES[0].filename, "folder")  # can files be made there?
     folder.mkdir(parents=True, exist_ok=True)
     copied, kept = [], []
     for exercise in EXERCISES:
