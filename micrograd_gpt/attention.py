@@ -23,12 +23,24 @@ class KVCache:
 
     keys[h][t] is the key of head h at position t, a list of head_dim Values; values[h][t]
     likewise. `len(cache)` is the number of positions stored.
+
+    To look inside (inspection.py), `keep_weights()` makes the cache also keep what each
+    position attended to: weights[h][t] is the softmax row of head h at position t, over
+    positions 0..t. Off by default (`weights` is None), so training stores nothing extra.
     """
 
     def __init__(self, num_heads):
         check_int("num_heads", num_heads, 1)
         self.keys = [[] for _ in range(num_heads)]    # [h][t][head_dim]
         self.values = [[] for _ in range(num_heads)]  # [h][t][head_dim]
+        self.weights = None                           # [h][t][t+1] once keep_weights()
+
+    def keep_weights(self):
+        """From now on, keep every attention row this layer computes (see `weights`);
+        returns the cache."""
+        if self.weights is None:
+            self.weights = [[] for _ in self.keys]
+        return self
 
     def __len__(self):
         return len(self.keys[0])
@@ -73,6 +85,7 @@ class CausalSelfAttention(Module):
         # Scale q once (d nodes) instead of every score (t+1 nodes per head): the same
         # numbers as (q·k)/sqrt(hd), fewer nodes for long sequences. One constant node.
         q = F.scale(q, 1.0 / math.sqrt(hd))
+        kept = cache.weights  # None unless someone is looking inside (one check per head)
         heads_out = []
         for h in range(self.num_heads):
             part = slice(h * hd, (h + 1) * hd)
@@ -84,6 +97,8 @@ class CausalSelfAttention(Module):
             keys_h, values_h = cache.keys[h], cache.values[h]        # [t+1][hd] each
             scores = [F.dot(q_h, key) for key in keys_h]              # [t+1]
             weights = F.softmax(scores)                               # [t+1], sums to 1
+            if kept is not None:
+                kept[h].append(weights)  # the very list used below, not a recomputation
             # out_h[j] = Σ_s weights[s] · values_h[s][j]: a dot over positions
             heads_out += [F.dot(weights, [value[j] for value in values_h]) for j in range(hd)]
         return self.wo(heads_out)  # heads: [h][hd] concatenated -> [d] -> [d]

@@ -45,6 +45,10 @@ class Module:
     # None for a module that belongs to nobody (then it keeps the caller's scope)
     _scope_name = None
     training = True
+    # functions called with (module, args, output) after every forward (see
+    # `register_forward_hook`); empty for every module until someone asks, so a call
+    # pays one check
+    _forward_hooks = ()
 
     def __setattr__(self, name, value):
         if isinstance(value, Module) and not name.startswith("_"):
@@ -60,9 +64,34 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         if self._scope_name is None:
-            return self.forward(*args, **kwargs)
-        with engine.module_scope(self._scope_name):
-            return self.forward(*args, **kwargs)
+            output = self.forward(*args, **kwargs)
+        else:
+            with engine.module_scope(self._scope_name):
+                output = self.forward(*args, **kwargs)
+        if self._forward_hooks:  # someone is looking (health statistics, inspection)
+            for hook in self._forward_hooks:
+                hook(self, args, output)
+        return output
+
+    def register_forward_hook(self, hook):
+        """Call `hook(module, args, output)` after every forward of this module, as in
+        PyTorch; returns a handle whose `remove()` takes the hook away again.
+
+        A hook looks, it does not change: it sees the output the forward returned. This is
+        how the training-health statistics read every module's activations (health.py).
+
+        >>> seen = []
+        >>> layer = Linear(2, 1)
+        >>> handle = layer.register_forward_hook(lambda m, args, out: seen.append(out))
+        >>> y = layer([1.0, 2.0]); handle.remove(); z = layer([3.0, 4.0])
+        >>> len(seen)
+        1
+        """
+        if not callable(hook):
+            raise ValueError(f"hook: must be callable as hook(module, args, output), "
+                             f"got {type(hook).__name__}")
+        object.__setattr__(self, "_forward_hooks", (*self._forward_hooks, hook))
+        return _HookHandle(self, hook)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -369,6 +398,18 @@ class MLP(Module):
 
     def extra_repr(self):
         return self.activation
+
+
+class _HookHandle:
+    """What `register_forward_hook` returns: `remove()` unregisters the hook."""
+
+    def __init__(self, module, hook):
+        self.module, self.hook = module, hook
+
+    def remove(self):
+        hooks = self.module._forward_hooks
+        kept = tuple(h for h in hooks if h is not self.hook)
+        object.__setattr__(self.module, "_forward_hooks", kept)
 
 
 # ---------------------------------------------------------------------------------------
