@@ -12,7 +12,9 @@ where it stopped:
     step                how many training steps have been taken
     train_config        the trainer's settings (a dict)
     rng_state           the state of the random.Random that draws the batches
-    history             the loss history: {"train": [[step, loss], ...], "val": [...]}
+    history             the loss history: {"train": [[step, loss], ...], "val": [...]},
+                        and "health": [record, ...] when the run recorded its training
+                        health (health.py; TrainConfig.record_health)
     extra               anything else the trainer wants to keep (e.g. a data fingerprint)
 
 JSON is plain text anyone can open, and Python writes floats with `repr`, which reads back
@@ -53,7 +55,9 @@ FORMAT_VERSION = 1
 FIELDS = ("format", "version", "model_kind", "model_config", "tokenizer", "weights",
           "optimizer", "step", "train_config", "rng_state", "history", "extra")
 _REQUIRED = ("model_config", "tokenizer", "weights", "step")
-HISTORY_KEYS = ("train", "val")
+HISTORY_KEYS = ("train", "val", "health")
+_LOSS_KEYS = ("train", "val")      # lists of [step, loss]; "health": see _check_health
+HEALTH_FIELDS = ("step", "lr", "grad_norm", "activations", "parameters")
 _MAX_DEPTH = 32  # how deeply train_config and extra may nest (a list in a dict is 2)
 
 
@@ -236,7 +240,7 @@ def _check_history(history, step):
     if history is None:
         history = {}
     check_fields("history", history, HISTORY_KEYS)
-    for key in HISTORY_KEYS:
+    for key in _LOSS_KEYS:
         entries = history.setdefault(key, [])
         if not isinstance(entries, list):
             raise ValueError(f"history[{key!r}]: must be a list of [step, loss] pairs, "
@@ -247,7 +251,47 @@ def _check_history(history, step):
                                  f"got {describe(entry)}")
             check_int(f"history[{key!r}][{i}]: the step", entry[0], 0, step)
             check_numbers(f"history[{key!r}][{i}]: the loss", [entry[1]])
+    if "health" in history:
+        _check_health(history["health"], step)
     return history
+
+
+def _check_health(records, step):
+    """history["health"], when the run recorded its training health (health.py): a list
+    of {"step", "lr", "grad_norm" (or None), "activations": {module: {statistic: number}},
+    "parameters": {tensor: {"shape": [ints], statistic: number or None}}}."""
+    if not isinstance(records, list):
+        raise ValueError(f"history['health']: must be a list of records, got "
+                         f"{describe(records)}")
+    for i, record in enumerate(records):
+        name = f"history['health'][{i}]"
+        check_fields(name, record, HEALTH_FIELDS, required=HEALTH_FIELDS)
+        check_int(f"{name}: the step", record["step"], 1, step)
+        check_numbers(f"{name}: lr", [record["lr"]])
+        if record["grad_norm"] is not None:
+            check_numbers(f"{name}: grad_norm", [record["grad_norm"]], 0)
+        _check_stats(f"{name}['activations']", record["activations"])
+        _check_stats(f"{name}['parameters']", record["parameters"])
+
+
+def _check_stats(name, table):
+    """{name: {statistic: a finite number or None}}; "shape" holds a list of sizes."""
+    if not isinstance(table, dict):
+        raise ValueError(f"{name}: must be a dict, got {describe(table)}")
+    for key, stats in table.items():
+        check_str(f"{name}: a name", key)
+        if not isinstance(stats, dict):
+            raise ValueError(f"{name}[{key!r}]: must be a dict of statistics, got "
+                             f"{describe(stats)}")
+        for stat, value in stats.items():
+            where = f"{name}[{key!r}][{stat!r}]"
+            if stat == "shape":
+                if not isinstance(value, list):
+                    raise ValueError(f"{where}: must be a list of sizes, got {describe(value)}")
+                for size in value:
+                    check_int(where, size, 1)
+            elif value is not None:
+                check_numbers(where, [value])
 
 
 def _check_json(name, value, none_ok=False, depth=0):

@@ -63,6 +63,8 @@ class TanhLayer(Linear):
     """h = tanh(W·x + b): a Linear layer and its nonlinearity, one module (so a graph drawn
     by module shows the tanh nodes in the layer's box). x: [in] -> h: [out]."""
 
+    output_nonlinearity = "tanh"  # what it outputs (the health statistics count saturation)
+
     def forward(self, x):
         return [F.tanh(a) for a in super().forward(x)]
 

@@ -78,6 +78,8 @@ def _cell_linear(d_in, d_hidden, rng):
 class RNNCell(Module):
     """The vanilla (Elman) cell: h' = tanh(W·[x, h] + b). x: [e], h: [H] -> h': [H]."""
 
+    output_nonlinearity = "tanh"  # what it outputs (the health statistics count saturation)
+
     def __init__(self, d_in, d_hidden, rng=None):
         self.xh = _cell_linear(check_int("d_in", d_in, 1), check_int("d_hidden", d_hidden, 1),
                                rng)

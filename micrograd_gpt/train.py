@@ -59,8 +59,9 @@ from . import functional as F
 from .checkpoint import load_checkpoint, save_checkpoint
 from .checks import (check_bool, check_choice, check_instance, check_int, check_number,
                      check_rng, check_str)
-from .data import DATASETS, CharTokenizer, prepare_documents
+from .data import DATASETS, CharTokenizer, bigram_loss, prepare_documents
 from .files import check_output_path
+from .health import measure_step
 from .history import History, format_history, history_html
 from .lm import LanguageModel, check_plain
 from .models import DEFAULT_KIND, MODELS, build_model
@@ -72,11 +73,12 @@ __all__ = [
     "TrainConfig", "TrainResult", "train", "prepare_data", "train_step", "batch_loss",
     "evaluate", "sample", "cyclic_gc_paused", "training_step_graph", "RESUMABLE_FIELDS",
     "resumed_config", "saved_text_mode", "default_text_length", "sequence_length",
-    "TrainingInterrupted", "schedule_change",
+    "TrainingInterrupted", "schedule_change", "reference_losses", "saved_reference_losses",
 ]
 
 # Settings a resumed run may change; everything else must match the checkpoint's run.
-RESUMABLE_FIELDS = ("steps", "eval_interval", "eval_docs", "checkpoint_interval")
+RESUMABLE_FIELDS = ("steps", "eval_interval", "eval_docs", "checkpoint_interval",
+                    "record_health")
 
 
 # -------------------------------------------------------------------------------------
@@ -116,6 +118,8 @@ class TrainConfig:
     eval_docs: int = 200           # evaluate on at most this many documents (a fixed subset)
     checkpoint_interval: int | None = None  # None: same as eval_interval; 0: only at the end
     seed: int = 0                  # one number fixes the init, the split and the batches
+    record_health: bool = False    # activation and gradient statistics (health.py) at the
+    #                                first step, every eval_interval steps and the last one
     preset: str | None = None      # the preset this came from (for the record only)
 
     def __post_init__(self):
@@ -153,6 +157,7 @@ class TrainConfig:
             check_number(f"betas[{i}]", b, 0, 1, high_open=True)
         if self.text_mode is not None:
             check_bool("text_mode", self.text_mode)
+        check_bool("record_health", self.record_health)
 
     @classmethod
     def from_preset(cls, name=DEFAULT_PRESET, model=None, **overrides):
@@ -197,6 +202,34 @@ def sequence_length(config):
             raise ValueError(f"seq_len: {config.seq_len} is longer than the model's "
                              f"max_seq_len={limit}; give at most {limit}")
     return config.seq_len or limit or DEFAULT_SEQ_LEN
+
+
+def reference_losses(config, data=None):
+    """What the validation loss of the run `config` means: {"uniform": ln |V|, the loss of
+    guessing every token alike (where a fresh model starts), "bigram": the loss of counting
+    which token follows which in the training documents (see `data.bigram_loss`)}, both
+    on the documents the run validates on (its first `eval_docs`). `data`: the run's
+    prepared data, if at hand (else it is read again)."""
+    data = data if data is not None else prepare_data(config)
+    vocab_size = data.tokenizer.vocab_size
+    return {"uniform": math.log(vocab_size),
+            "bigram": bigram_loss(data.train, data.val[:config.eval_docs], vocab_size)}
+
+
+def saved_reference_losses(checkpoint):
+    """`reference_losses` of the run saved in `checkpoint`, from its settings and its data
+    read again; a ValueError when that data is gone or has changed since."""
+    if not checkpoint.train_config:
+        raise ValueError(f"{checkpoint.path} has no training settings to find its data")
+    try:
+        config = TrainConfig(**checkpoint.train_config)
+    except TypeError as e:
+        raise ValueError(f"{checkpoint.path} has unusable training settings: {e}") from None
+    data = prepare_data(config)
+    if checkpoint.extra.get("data_fingerprint", data.fingerprint) != data.fingerprint:
+        raise ValueError(f"the data {config.data!r} has changed since {checkpoint.path} "
+                         "was trained on it")
+    return reference_losses(config, data)
 
 
 # -------------------------------------------------------------------------------------
@@ -506,7 +539,7 @@ def _loop(run, last_step, progress, stop=None):
         batch = run.next_batch()
         lr = schedule(run.step - 1)
         t0 = time.perf_counter()
-        loss, _ = train_step(run.model, run.optimizer, batch, lr, config.grad_clip)
+        loss = _step(run, batch, lr, _health_due(config, run.step))
         step_times.append(time.perf_counter() - t0)
         run.history["train"].append([run.step, loss])
         run.in_step = False
@@ -532,6 +565,23 @@ def _fit_in_one_pass(run, last_step, progress):
     progress.message(f"fit in one pass over {len(run.data.train):,} training documents "
                      f"({seconds:.2f} s): no gradient, no optimizer steps")
     return [seconds]
+
+
+def _step(run, batch, lr, measure_health):
+    """One training step; with `measure_health`, its statistics go into the history."""
+    def take_step():
+        return train_step(run.model, run.optimizer, batch, lr, run.config.grad_clip)
+    if not measure_health:
+        return take_step()[0]
+    loss, _, record = measure_step(run.model, batch, take_step)
+    run.history.setdefault("health", []).append({"step": run.step, "lr": lr, **record})
+    return loss
+
+
+def _health_due(config, step):
+    """Health statistics are taken at the first step, every eval_interval, and the last."""
+    return config.record_health and (step in (1, config.steps)
+                                     or _every(config.eval_interval, step))
 
 
 def _every(interval, step):

@@ -14,14 +14,14 @@ from ..data import DATASETS
 from ..files import same_file
 from ..models import MODELS
 from ..presets import DEFAULT_PRESETS, PRESETS, preset_kind
-from ..train import (TrainConfig, TrainingInterrupted, default_text_length, resumed_config,
-                     sample, schedule_change, train)
+from ..train import (TrainConfig, TrainingInterrupted, default_text_length, prepare_data,
+                     resumed_config, sample, schedule_change, train)
 from .options import count, output_file, positive_float
 
 # train options (as parsed) -> TrainConfig fields; None means "not given: keep the preset's"
 _OVERRIDES = ("steps", "batch_size", "lr", "eval_interval", "eval_docs", "seed", "data",
-              "seq_len")
-_RESUMABLE = ("steps", "eval_interval", "eval_docs")
+              "seq_len", "record_health")
+_RESUMABLE = ("steps", "eval_interval", "eval_docs", "record_health")
 # options that mean nothing for a model fit in one pass (the counting bigram)
 _GRADIENT_ONLY = ("steps", "batch_size", "lr", "eval_interval")
 
@@ -64,6 +64,14 @@ def add_arguments(p):
     p.add_argument("--eval-docs", type=count(1), default=None,
                    help="documents each loss evaluation uses (default 200; fewer is faster)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument("--health", dest="record_health", action="store_true", default=None,
+                   help="also record activation and gradient statistics at every eval "
+                        "interval (see `micrograd-gpt inspect`)")
+    _add_output_arguments(p)
+
+
+def _add_output_arguments(p):
+    """Where the run goes and what is printed at its end."""
     p.add_argument("--out", default=None, metavar="PATH",
                    help="checkpoint file (default out/<data>_<preset>.json; with --resume, "
                         "the resumed file); an existing file is replaced only with --force")
@@ -100,6 +108,8 @@ def run(args):
     print("next:")
     print(f"  micrograd-gpt sample --checkpoint {result.checkpoint}")
     print(f"  micrograd-gpt plot --checkpoint {result.checkpoint}")
+    print(f"  micrograd-gpt inspect --checkpoint {result.checkpoint} "
+          f"{_example_text(result)}")
     return 0
 
 
@@ -140,6 +150,16 @@ def _print_samples(result, num, temperature):
         print(text + "\n---" if text_mode else f"  {text}")
 
 
+def _example_text(result):
+    """Something for `inspect` to read, ready to paste: a name for the names data, else the
+    start of a line of the first validation document (at most 8 characters)."""
+    if result.config.data == "names":
+        return "emma"
+    text = result.tokenizer.decode(prepare_data(result.config).val[0])
+    line = next((line for line in text.split("\n") if line.strip()), "")  # one line pastes
+    return shlex.quote(line[:8])
+
+
 def _default_out(config):
     stem = config.data if config.data in DATASETS else Path(config.data).stem or "data"
     return Path("out") / f"{stem}_{config.preset or 'custom'}.json"
@@ -173,7 +193,7 @@ def _resume_config(args):
              if getattr(args, o) is not None] + (["--text"] if args.text else [])
     if fixed:
         raise ValueError(f"{', '.join(fixed)} cannot be given with --resume: the run "
-                         "continues with the checkpoint's settings (only --steps, "
+                         "continues with the checkpoint's settings (only --steps, --health, "
                          "--eval-interval and --eval-docs may change)")
     checkpoint = load_checkpoint(args.resume)
     changes = {name: getattr(args, name) for name in _RESUMABLE
