@@ -18,6 +18,7 @@ character from, and the last one teaches it when a name is finished.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import random
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from .files import read_text
 
 __all__ = [
     "CharTokenizer", "DATASETS", "load_dataset", "read_text_file", "split_lines",
-    "chunk_text", "train_val_split", "PreparedData", "prepare_documents",
+    "chunk_text", "train_val_split", "PreparedData", "prepare_documents", "bigram_loss",
 ]
 
 # name -> (file inside micrograd_gpt/datasets/, how it is cut into documents)
@@ -248,3 +249,30 @@ def prepare_documents(source, max_seq_len, text_mode=False, val_fraction=0.1, se
         text_mode=text_mode, fingerprint=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         num_documents=len(documents),
         num_cropped=sum(len(ids) > limit for ids in train_ids + val_ids))
+
+
+# -------------------------------------------------------------------------------------
+# The simplest model worth beating
+# -------------------------------------------------------------------------------------
+def bigram_loss(train, documents, vocab_size, smoothing=1.0):
+    """The loss of counting pairs: mean -ln p(next token | this token) over `documents`,
+    with p estimated from how often each token follows each other one in `train` (lists
+    of token ids), plus `smoothing` for every pair so that none is impossible:
+
+        p(b | a) = (count(a, b) + smoothing) / (count(a, ·) + smoothing · vocab_size)
+
+    One token of context and no learning: a model that cannot beat this number uses no
+    more than the previous character.
+    """
+    check_int("vocab_size", vocab_size, 1)
+    check_number("smoothing", smoothing, 0, low_open=True)
+    counts = [[0] * vocab_size for _ in range(vocab_size)]
+    for doc in train:
+        for a, b in zip(doc, doc[1:]):
+            counts[a][b] += 1
+    totals = [sum(row) for row in counts]
+    losses = [-math.log((counts[a][b] + smoothing) / (totals[a] + smoothing * vocab_size))
+              for doc in documents for a, b in zip(doc, doc[1:])]
+    if not losses:
+        raise ValueError("documents: need at least one document of 2 or more tokens")
+    return math.fsum(losses) / len(losses)
