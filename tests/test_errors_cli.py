@@ -4,6 +4,7 @@ the documented exit status, never a traceback."""
 import contextlib
 import io
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -157,16 +158,17 @@ def test_a_closed_pipe_ends_the_command_quietly(argv):
 
 # ---- after training: two commands to paste -------------------------------------------------------
 
-def test_the_hint_after_training_is_two_commands(tmp_path):
+def test_the_hint_after_training_is_three_commands(tmp_path):
     path = tmp_path / "run.json"
     code, out, _ = run(["train", *QUICK, "--samples", "0", "--out", str(path)])
     assert code == 0
     hint = out.split("next:\n")[1].splitlines()
     assert [line.split()[:2] for line in hint] == [["micrograd-gpt", "sample"],
-                                                  ["micrograd-gpt", "plot"]]
+                                                  ["micrograd-gpt", "plot"],
+                                                  ["micrograd-gpt", "inspect"]]
     assert all("|" not in line and f"--checkpoint {path}" in line for line in hint)
     for line in hint:          # each pastes and runs as it is
-        argv = line.split()[1:]
+        argv = shlex.split(line)[1:]
         if argv[0] == "plot":
             argv += ["-o", str(tmp_path / "loss.svg")]
         assert run(argv)[0] == 0

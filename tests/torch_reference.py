@@ -73,3 +73,27 @@ def loss(params, config, tokens):
     log_probs = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
     targets = torch.tensor(tokens[1:])
     return -log_probs[torch.arange(len(targets)), targets].mean()
+
+
+def attention_weights(params, config, tokens):
+    """[layer][head] -> the [T, T] attention weights of `tokens` (row t: position t's
+    softmax over positions 0..t; zeros above the diagonal), computed all at once."""
+    T, hd = len(tokens), config.d_model // config.num_heads
+    x = params["wte.weight"][torch.tensor(tokens)] + params["wpe.weight"][:T]
+    allowed = torch.tril(torch.ones(T, T)) > 0
+    layers = []
+    for i in range(config.num_layers):
+        p = f"blocks.{i}"
+        h = _norm(x, params, p + ".ln_1", config.norm)
+        q, k = h @ params[p + ".attn.wq.weight"].T, h @ params[p + ".attn.wk.weight"].T
+        heads = []
+        for head in range(config.num_heads):
+            cols = slice(head * hd, (head + 1) * hd)
+            scores = (q[:, cols] @ k[:, cols].T) / math.sqrt(hd)
+            scores = torch.where(allowed, scores, torch.full_like(scores, -math.inf))
+            heads.append(torch.softmax(scores, dim=-1))
+        layers.append(heads)
+        x = x + _attention(h, params, p + ".attn", config.num_heads)
+        x = x + _mlp(_norm(x, params, p + ".ln_2", config.norm), params, p + ".mlp",
+                     config.activation)
+    return layers

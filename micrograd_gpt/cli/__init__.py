@@ -29,6 +29,7 @@ COMMANDS = {
     "sample": "generate text from a trained checkpoint",
     "plot": "draw a checkpoint's loss curves as an SVG picture",
     "exercise": "exercises beside the course: list, start (copy them out), check your answers",
+    "inspect": "look inside a trained model: predictions, attention, training health",
 }
 
 
