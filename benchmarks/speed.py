@@ -12,6 +12,7 @@ What it measures, on the embedded `names` data, one name per step:
   2. a larger network (d 64, 4 heads, 4 layers, context 64): the same, a few steps;
   3. generation: tokens per second under no_grad with the KV cache vs building the graph;
   4. the cyclic garbage collector: a step with the collector running vs paused;
+     and the looking-inside hooks (inspection, health) switched off vs not there at all;
   5. peak memory of one step (tracemalloc);
   6. the engine alone: ns per node to build and back-propagate a 10^6-node graph.
 Numbers are medians; ratios are of medians from the same run.
@@ -224,6 +225,90 @@ def engine_table(nodes):
     return build / nodes * 1e9, backward / nodes * 1e9
 
 
+def without_looking_checks():
+    """The training step's code as it was before anyone could look inside: Module.__call__
+    without its forward-hook check, attention without its kept-weights check. Returns
+    (install, restore): swap that code in, and back."""
+    import math
+    from micrograd_gpt import engine, functional as F
+    from micrograd_gpt.attention import CausalSelfAttention
+    from micrograd_gpt.nn import Module
+
+    def call(self, *args, **kwargs):
+        if self._scope_name is None:
+            return self.forward(*args, **kwargs)
+        with engine.module_scope(self._scope_name):
+            return self.forward(*args, **kwargs)
+
+    def forward(self, x, cache):
+        hd = self.head_dim
+        q, k, v = self.wq(x), self.wk(x), self.wv(x)
+        q = F.scale(q, 1.0 / math.sqrt(hd))
+        heads_out = []
+        for h in range(self.num_heads):
+            part = slice(h * hd, (h + 1) * hd)
+            q_h = q[part]
+            cache.keys[h].append(k[part])
+            cache.values[h].append(v[part])
+            keys_h, values_h = cache.keys[h], cache.values[h]
+            scores = [F.dot(q_h, key) for key in keys_h]
+            weights = F.softmax(scores)
+            heads_out += [F.dot(weights, [value[j] for value in values_h]) for j in range(hd)]
+        return self.wo(heads_out)
+
+    current = (Module.__call__, CausalSelfAttention.forward)
+
+    def install():
+        Module.__call__, CausalSelfAttention.forward = call, forward
+
+    def restore():
+        Module.__call__, CausalSelfAttention.forward = current
+    return install, restore
+
+
+def looking_table(model_kwargs, docs, repeats):
+    """What the looking-inside hooks (inspection.py, health.py) cost a training step when
+    nobody looks: the step as the library runs it vs the same step with the old code,
+    in alternation; and, for scale, a step that also measures its health."""
+    from micrograd_gpt.health import measure_step
+    install, restore = without_looking_checks()
+    model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
+    opt = Adam(model.parameters(), lr=0.01)
+    install()
+    try:
+        old_loss = batch_loss(model, [docs[0]]).data
+    finally:
+        restore()
+    assert old_loss == batch_loss(model, [docs[0]]).data, "the same step, the same numbers"
+
+    def before(doc):
+        install()
+        try:
+            train_step(model, opt, [doc], 0.01)
+        finally:
+            restore()
+
+    def health(doc):
+        measure_step(model, [doc], lambda: train_step(model, opt, [doc], 0.01))
+
+    def now(doc):
+        train_step(model, opt, [doc], 0.01)
+    # the pair compared is timed on its own (a health step leaves garbage that would slow
+    # whichever step comes next), once in each order
+    half = max(1, repeats // 2)
+    first = time_alternately({"recording off": now, "before the hooks": before}, docs, half)
+    second = time_alternately({"before the hooks": before, "recording off": now}, docs, half)
+    ms = {name: (first[name] + second[name]) / 2 for name in first}
+    ms["health measured"] = time_alternately({"health measured": health}, docs, half)[
+        "health measured"]
+    print("\n## looking inside: the training step with recording off (microgpt shape)")
+    for name, value in ms.items():
+        print(f"  {name:<17} {value:8.2f} ms/step")
+    print(f"  recording off / before the hooks = "
+          f"{ms['recording off'] / ms['before the hooks']:.3f}")
+    return ms
+
+
 def markdown_table(command, micro, larger, generation, gc_ms, peak, engine_ns):
     """The results as Markdown, for docs/12_speed.md."""
     (m_ms, m_size), (l_ms, l_size) = micro, larger
@@ -299,6 +384,7 @@ def main(argv=None):
                                         3 if args.quick else 5)
     generation = generation_table(micro)
     gc_ms = gc_table(micro, docs, repeats)
+    looking_table(micro, docs, repeats)
     peak = memory_table(micro, max(docs, key=len))
     engine_ns = engine_table(1_000_000)
     if args.write_docs:
