@@ -5,13 +5,13 @@
     python docs/make_figures.py expr_graph      # only some of them
 
 Graph pictures come from `micrograd_gpt.viz` (Graphviz's `dot`, or graphviz-pure), the loss
-curve from `micrograd_gpt.plots` after a short training run. With the environment
+curve, the attention heatmaps and the health charts from `micrograd_gpt.plots` after
+training runs (chapter 10's: the default run of 500 steps and three 150-step runs). With the environment
 variable MICROGRAD_GPT_QUICK=1 the training run is shortened (the tests use that).
 """
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import sys
@@ -108,29 +108,88 @@ def rnn_step(out):
 
 
 def loss_curve(out):
-    """The loss curves of a short run of the tiny preset on names."""
+    """The loss curves of a short run of the tiny preset on names, with the dashed
+    reference lines: the uniform guess (ln |V|) and bigram counts on the same data."""
     from micrograd_gpt.plots import write_loss_plot
-    from micrograd_gpt.train import TrainConfig, train
+    from micrograd_gpt.train import TrainConfig, reference_losses, train
 
     steps = 8 if QUICK else 300
     config = TrainConfig.from_preset("tiny", steps=steps, eval_interval=max(1, steps // 6),
                                      eval_docs=20 if QUICK else 200)
     result = train(config, quiet=True)
-    vocab = result.model.config.vocab_size
-    title = (f"tiny preset on names, {steps} steps (a uniform guess scores ln {vocab} = "
-             f"{math.log(vocab):.2f})")
-    write_loss_plot(result.history, out / "loss_curve.svg", title=title)
+    references = reference_losses(config)
+    write_loss_plot(result.history, out / "loss_curve.svg",
+                    title=f"tiny preset on names, {steps} steps",
+                    vocab_size=result.model.config.vocab_size, bigram=references["bigram"])
+
+
+def looking_inside(out):
+    """Chapter 10: the default run (the tiny preset, 500 steps, as `micrograd-gpt train`
+    trains it; health recorded, which changes no number) read on "emma": its attention
+    heatmaps and its health curves."""
+    from micrograd_gpt.inspection import inspect_text
+    from micrograd_gpt.plots import health_curves
+    from micrograd_gpt.train import TrainConfig, train
+
+    config = TrainConfig.from_preset("tiny", record_health=True,
+                                     **(dict(steps=8, eval_interval=4, eval_docs=20)
+                                        if QUICK else {}))
+    result = train(config, quiet=True)
+    inspection = inspect_text(result.model, result.tokenizer, "emma")
+    inspection.attention_maps(f"the tiny GPT after {result.step} steps, reading 'emma'").save(
+        out / "attention_emma.svg")
+    health_curves(result.history).save(out / "health_tiny.svg")
+
+
+INITS = {0.08: ("init_std 0.08 (the preset)", "#2ca02c"), 1.0: ("1.0: too large", "#d62728"),
+         0.001: ("0.001: too small", "#1f77b4")}
+
+
+def health_init(out):
+    """Chapter 10: the tiny preset started from three weight scales, 150 steps each, with
+    its health recorded: the loss and three health numbers side by side."""
+    from micrograd_gpt.plots import LineChart, PictureGrid
+    from micrograd_gpt.train import TrainConfig, train
+
+    steps = 4 if QUICK else 150
+    runs = {std: train(TrainConfig.from_preset(
+        "tiny", steps=steps, eval_interval=max(1, steps // 6), eval_docs=20 if QUICK else 100,
+        record_health=True, model={"init_std": std}), quiet=True).history for std in INITS}
+    panels = [("validation loss", "loss", lambda h: h["val"]),
+              ("GELU inputs below -3 (saturated)", "share",
+               _health_points("activations", "blocks.0.mlp.gelu", "saturated")),
+              ("spread of the residual stream", "std",
+               _health_points("activations", "blocks.0", "std")),
+              ("update / data ratio of mlp.fc.weight", "log10",
+               _health_points("parameters", "blocks.0.mlp.fc.weight", "update_ratio"))]
+    charts = []
+    for title, y_label, points in panels:  # one legend, in the first chart
+        chart = LineChart(title, x_label="step", y_label=y_label, width=480, height=300,
+                          legend="none" if charts else "upper right")
+        for std, (label, color) in INITS.items():
+            chart.add(points(runs[std]), label, color, markers=True)
+        charts.append(chart)
+    charts[3].add_reference(-3, "-3", label_at="left")
+    PictureGrid(charts, columns=2).save(out / "health_init.svg")
+
+
+def _health_points(part, name, key):
+    return lambda history: [(r["step"], r[part][name][key]) for r in history["health"]
+                            if r[part][name][key] is not None]
 
 
 ALL = {"expr_graph": expr_graph, "chain_rule": chain_rule, "mlp_modules": mlp_modules,
        "dot_plain_and_fused": dot_plain_and_fused, "gpt_step": gpt_step,
-       "loss_curve": loss_curve, "rnn_step": rnn_step}
+       "loss_curve": loss_curve, "rnn_step": rnn_step, "looking_inside": looking_inside,
+       "health_init": health_init}
 # the files each figure function writes (the tests check they all exist)
 FILES = {"expr_graph": ["expr_graph.svg"], "chain_rule": ["chain_rule.svg"],
          "mlp_modules": ["mlp_modules.svg"],
          "dot_plain_and_fused": ["dot_plain.svg", "dot_fused.svg"],
          "gpt_step": ["gpt_step.svg"], "loss_curve": ["loss_curve.svg"],
-         "rnn_step": ["rnn_step.svg"]}
+         "rnn_step": ["rnn_step.svg"],
+         "looking_inside": ["attention_emma.svg", "health_tiny.svg"],
+         "health_init": ["health_init.svg"]}
 
 
 def main(argv=None):

@@ -20,7 +20,7 @@ README = ROOT / "README.md"
 EXPECTED_CHAPTERS = [
     "01_value.md", "02_chain_rule.md", "03_graph.md", "04_modules.md", "05_attention.md",
     "06_gpt.md", "07_backprop_by_hand.md", "08_training.md", "09_sampling.md",
-    "11_bigram_to_gpt.md", "12_speed.md", "13_growing_up.md",
+    "10_looking_inside.md", "11_bigram_to_gpt.md", "12_speed.md", "13_growing_up.md",
 ]
 CHAPTERS = sorted(p.name for p in DOCS.glob("[0-9][0-9]_*.md"))
 
