@@ -255,6 +255,8 @@ def attention_by_distance(model, tokenizer, texts, max_distance=2):
     itself), 1 (the one before), ..., `max_distance`, and "further"; the columns sum to 1.
     """
     check_int("max_distance", max_distance, 0)
+    if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
+        raise ValueError(f"texts: must be a list of strings (e.g. names), got {describe(texts)}")
     columns = ["BOS", "itself"] + [f"{d} back" for d in range(1, max_distance + 1)] + \
         ["further"]
     sums, uniform, positions = None, dict.fromkeys(columns, 0.0), 0

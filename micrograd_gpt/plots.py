@@ -312,6 +312,8 @@ def loss_curve(history, title="loss", vocab_size=None, bigram=None):
         chart.add(train, "train", COLORS["train_avg"])
     if val:
         chart.add(val, "validation", COLORS["val"], markers=True)
+    check_int("vocab_size", vocab_size, 1, none_ok=True)
+    check_number("bigram", bigram, 0, none_ok=True)
     if vocab_size is not None:
         uniform = math.log(vocab_size)
         chart.add_reference(uniform, f"uniform guess: ln {vocab_size} = {uniform:.2f}",
@@ -364,9 +366,15 @@ class AttentionMaps(_Picture):
     """
 
     def __init__(self, attention, labels, title="attention"):
-        if not attention or not attention[0]:
-            raise ValueError("attention: needs at least one layer with one head")
-        self.attention, self.labels, self.title = attention, list(labels), title
+        if not isinstance(attention, list) or not attention or not attention[0]:
+            raise ValueError("attention: needs at least one layer with one head "
+                             "([layer][head][t][s], as inspection.record_forward gives it)")
+        if not isinstance(labels, (list, tuple)):
+            raise ValueError(f"labels: must be a list of strings, got {type(labels).__name__}")
+        for i, label in enumerate(labels):
+            check_str(f"labels[{i}]", label, empty_ok=True)
+        self.attention, self.labels = attention, list(labels)
+        self.title = check_str("title", title, empty_ok=True)
         size = len(self.labels)
         for layer in attention:
             for head in layer:
@@ -464,7 +472,11 @@ class PictureGrid(_Picture):
         self.pictures = list(pictures)
         if not self.pictures:
             raise ValueError("pictures: need at least one picture")
-        self.columns = columns
+        for i, picture in enumerate(self.pictures):
+            if not all(hasattr(picture, a) for a in ("to_svg", "width", "height")):
+                raise ValueError(f"pictures[{i}]: must be a picture of this module (a "
+                                 f"LineChart, AttentionMaps...), got {type(picture).__name__}")
+        self.columns = check_int("columns", columns, 1)
 
     def _rows(self):
         return [self.pictures[i:i + self.columns]
@@ -499,6 +511,7 @@ def health_curves(history):
     * the update-to-data ratio of each weight matrix (log10), with makemore's rule of
       thumb, about -3, as a dashed line.
     """
+    check_instance("history", history, dict, 'a run\'s history, with "health" records')
     records = history.get("health") or []
     if not records:
         raise ValueError("history: has no health statistics (train with "

@@ -18,6 +18,7 @@ import json
 import re
 from pathlib import Path
 
+from .checks import check_str
 from .files import atomic_write_text
 from .inspection import Inspection
 from .plots import health_curves, loss_curve
@@ -47,6 +48,8 @@ def inspection_page(inspection, *, history=None, title=None, facts="", vocab_siz
     if not isinstance(inspection, Inspection):
         raise ValueError(f"inspection: must come from inspect_text, got "
                          f"{type(inspection).__name__}")
+    check_str("title", title, none_ok=True, empty_ok=True)
+    check_str("facts", facts, empty_ok=True)
     title = title or f"Inside the model: reading {inspection.text!r}"
     parts = {
         "TITLE": html.escape(title),

@@ -203,3 +203,9 @@ def test_a_head_with_no_query_weights_attends_uniformly(names_model):
         assert abs(summary.heads[0][1][column] - summary.uniform[column]) < 1e-12
     with pytest.raises(ValueError, match="texts: need at least one"):
         attention_by_distance(model, tokenizer, [""])
+
+
+def test_attention_by_distance_wants_a_list_of_texts(names_model):
+    model, tokenizer = names_model
+    with pytest.raises(ValueError, match="texts: must be a list of strings"):
+        attention_by_distance(model, tokenizer, "emma")

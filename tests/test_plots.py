@@ -228,3 +228,19 @@ def test_reference_losses_of_the_names_run():
 def test_svg_numbers_are_plain_decimals():
     chart = loss_curve({"val": [[0, 3.3], [500, 2.2]]}, vocab_size=27, bigram=2.4)
     assert not re.search(r"\d[eE][+-]?\d", chart.to_svg())   # no 1e-05 in coordinates
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: AttentionMaps("not a list", ["a"]), "attention: needs"),
+    (lambda: AttentionMaps(random_attention(1, 1, 2), "ab"), "labels: must be a list"),
+    (lambda: AttentionMaps(random_attention(1, 1, 2), ["a", 3]), r"labels\[1\]"),
+    (lambda: PictureGrid([LineChart("a"), "svg"]), r"pictures\[1\]"),
+    (lambda: PictureGrid([LineChart("a")], columns=0), "columns"),
+    (lambda: loss_curve({"val": [[0, 3.0]]}, vocab_size=0), "vocab_size"),
+    (lambda: loss_curve({"val": [[0, 3.0]]}, bigram=float("nan")), "bigram"),
+    (lambda: health_curves([1, 2]), "history"),
+    (lambda: LineChart("a").add_reference(float("inf"), "x"), "y"),
+])
+def test_bad_picture_input_is_one_clear_error(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
