@@ -4,7 +4,8 @@
 command line then overrides the preset's value. Each preset is two dicts: `model` (the
 model's config fields except vocab_size, which comes from the data) and `train`
 (TrainConfig fields), and optionally `kind`, the model kind it is for (models.py; "gpt"
-when absent). `micrograd-gpt train --model KIND` without --preset uses DEFAULT_PRESETS[KIND].
+when absent); a preset with `"engine": "torch"` is too big for Values and needs
+`--engine torch`. `micrograd-gpt train --model KIND` without --preset uses DEFAULT_PRESETS[KIND].
 Times are for the embedded `names` data, measured on a 2-core machine.
 """
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from .checks import check_choice
 from .models import DEFAULT_KIND, MODELS
 
-__all__ = ["PRESETS", "DEFAULT_PRESET", "DEFAULT_PRESETS", "preset_kind", "presets_of"]
+__all__ = ["PRESETS", "DEFAULT_PRESET", "DEFAULT_PRESETS", "preset_kind", "presets_of",
+           "needs_torch"]
 
 PRESETS = {
     # The default: the seed's architecture (LayerNorm, GELU, tied unembedding) at its
@@ -42,6 +44,16 @@ PRESETS = {
         "train": dict(steps=2000, batch_size=8, lr=0.005, lr_schedule="cosine",
                       warmup_steps=100, optimizer="adamw", betas=(0.9, 0.99),
                       weight_decay=0.01, grad_clip=1.0, eval_interval=250),
+    },
+    # A real (if small) character model of the sonnets: 6 layers of width 192, a context
+    # of 128 characters, 2.7M parameters. Weeks with Values, so torch only
+    # (`--engine torch`): minutes on a GPU; on a 2-core CPU about a second a step.
+    "medium": {
+        "model": dict(d_model=192, num_heads=6, num_layers=6, max_seq_len=128),
+        "train": dict(data="text", steps=1500, batch_size=32, lr=1e-3,
+                      lr_schedule="cosine", warmup_steps=100, optimizer="adamw",
+                      betas=(0.9, 0.99), weight_decay=0.1, grad_clip=1.0, eval_interval=250),
+        "engine": "torch",
     },
 }
 
@@ -81,3 +93,8 @@ def presets_of(kind):
     """The names of the presets for model `kind`, in PRESETS order."""
     check_choice("kind", kind, tuple(MODELS))
     return [name for name in PRESETS if preset_kind(name) == kind]
+
+
+def needs_torch(name):
+    """Whether preset `name` is one that only the torch engine can train in reasonable time."""
+    return PRESETS[name].get("engine") == "torch"

@@ -50,13 +50,16 @@ def add_arguments(parser):
     parser.add_argument("--depth", type=count(1), default=None,
                         help="with --model: merge modules nested deeper than this (e.g. 2: "
                              "blocks.0)")
+    parser.add_argument("--checkpoint", default=None, metavar="PATH",
+                        help="one training step of a checkpoint's model (from `train`, with "
+                             "either engine), on the first documents of its data")
     parser.add_argument("--seed", type=int, default=0,
                         help="with --model: the model's init seed")
 
 
 def run(args):
     output, existed = output_file(check_graph_path(args.output, "--output"), "--output")
-    if args.gpt or args.model or args.preset:
+    if args.gpt or args.model or args.preset or args.checkpoint:
         return _draw_training_step(args, output, existed)
     if not args.expression:
         raise ValueError("give an expression (e.g. 'tanh(a*b + c)') or --model (or --gpt)")
@@ -86,15 +89,20 @@ def _preset(args):
 
 
 def _draw_training_step(args, output, existed):
-    preset = _preset(args)
+    if args.checkpoint and (args.model or args.preset):
+        raise ValueError("--checkpoint draws its own model: leave out --model and --preset")
+    preset = _preset(args) if not args.checkpoint or args.expression else None
     started = time.perf_counter()
-    loss, model, batch = training_step_graph(preset, args.batch_size, args.seed)
+    loss, model, batch = training_step_graph(preset, args.batch_size, args.seed,
+                                             checkpoint=args.checkpoint)
     built = time.perf_counter() - started
     started = time.perf_counter()
     # names: each parameter is drawn in the box of the module that owns it
     summary = module_summary(loss, depth=args.depth, names=model.named_parameters())
-    title = (f"One training step of {type(model).__name__} (model {model.kind}, preset "
-             f"{preset}, {len(batch)} names): {summary.nodes:,} nodes in "
+    source = f"checkpoint {args.checkpoint}" if args.checkpoint else f"preset {preset}"
+    documents = f"{len(batch)} document{'s' if len(batch) != 1 else ''}"
+    title = (f"One training step of {type(model).__name__} (model {model.kind}, {source}, "
+             f"{documents}): {summary.nodes:,} nodes in "
              f"{len(summary.ops)} module boxes.\\lArrows: how many edges (child -> parent) "
              f"go from one module to the next.\\l")
     path = render_graph(draw_modules(summary, rankdir=args.rankdir or "TB", title=title),

@@ -1,5 +1,5 @@
-"""Argument types shared by the commands: a bad value is a usage error (exit 2) that
-argparse reports with the option's name."""
+"""Argument types and options shared by the commands: a bad value is a usage error (exit 2)
+that argparse reports with the option's name."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +38,22 @@ def positive_float(text, upper=None):
 def probability(text):
     """An argparse type: a number in (0, 1]."""
     return positive_float(text, upper=1.0)
+
+
+def add_engine_arguments(p, what):
+    """--engine, --device, --dtype and --threads: which engine runs the model (engines.py)."""
+    p.add_argument("--engine", choices=("values", "torch"), default="values",
+                   help=f"what to {what}: 'values' (pure Python, the default) or 'torch' "
+                        "(PyTorch: fast, CPU or GPU; pip install 'micrograd-gpt[torch]')")
+    p.add_argument("--device", default=None, metavar="cpu|cuda",
+                   help="with --engine torch: where to compute (default: cuda if there is a "
+                        "GPU, else cpu)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default=None,
+                   help="with --engine torch: the number type (default float32; float64 "
+                        "gives the Value engine's numbers)")
+    p.add_argument("--threads", type=count(1), default=None,
+                   help="with --engine torch on a CPU: threads per process (default 1: for "
+                        "models this small, more threads mostly wait for each other)")
 
 
 def output_file(path, option, inputs=()):

@@ -4,8 +4,9 @@ from __future__ import annotations
 import random
 
 from ..checkpoint import load_checkpoint
+from ..engines import check_engine_options, make_sampler, set_threads
 from ..train import default_text_length, sample, saved_text_mode
-from .options import count, positive_float, probability
+from .options import add_engine_arguments, count, positive_float, probability
 
 
 def add_arguments(p):
@@ -25,13 +26,18 @@ def add_arguments(p):
     p.add_argument("--max-new-tokens", type=count(1), default=None,
                    help="length cap (default: the context length, or 64; 4x for text)")
     p.add_argument("--seed", type=int, default=0, help="random seed for sampling (default 0)")
+    add_engine_arguments(p, "run the model with")
 
 
 def run(args):
+    # a wrong engine option (or no torch) fails at once, before any file is read
+    check_engine_options(args.engine, args.device, args.dtype, args.threads)
+    set_threads(args.engine, args.threads)
     checkpoint = load_checkpoint(args.checkpoint)
     text_mode = saved_text_mode(checkpoint)
     max_new = args.max_new_tokens or (default_text_length(checkpoint.model) if text_mode else None)
-    texts = sample(checkpoint.model, checkpoint.tokenizer, args.num,
+    sampler = make_sampler(args.engine, checkpoint.model, device=args.device, dtype=args.dtype)
+    texts = sample(checkpoint.model, checkpoint.tokenizer, args.num, sampler=sampler,
                    rng=random.Random(args.seed), temperature=args.temperature,
                    top_k=args.top_k, top_p=args.top_p, prompt=args.prompt,
                    max_new_tokens=max_new, stop_at_bos=not text_mode)

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from ..checkpoint import load_checkpoint
 from ..data import DATASETS
+from ..engines import check_engine_options, set_threads
 from ..files import same_file
 from ..models import MODELS
 from ..presets import DEFAULT_PRESETS, PRESETS, preset_kind
 from ..train import (TrainConfig, TrainingInterrupted, default_text_length, prepare_data,
                      resumed_config, sample, schedule_change, train)
-from .options import count, output_file, positive_float
+from .options import add_engine_arguments, count, output_file, positive_float
 
 # train options (as parsed) -> TrainConfig fields; None means "not given: keep the preset's"
 _OVERRIDES = ("steps", "batch_size", "lr", "eval_interval", "eval_docs", "seed", "data",
@@ -38,7 +39,9 @@ def add_arguments(p):
     p.epilog = ("examples: micrograd-gpt train | micrograd-gpt train --preset microgpt | "
                 "micrograd-gpt train --model rnn | micrograd-gpt train --model bigram | "
                 "micrograd-gpt train --data text --preset small | "
-                "micrograd-gpt train --data my_lines.txt --steps 2000")
+                "micrograd-gpt train --data my_lines.txt --steps 2000 | "
+                "micrograd-gpt train --engine torch --data text --preset small | "
+                "torchrun --nproc_per_node 2 -m micrograd_gpt train --engine torch")
     p.add_argument("--model", default=None, choices=list(MODELS),
                    help="bigram (counted in one pass), neural_bigram, mlp, rnn (also a GRU: "
                         "--preset gru) or gpt (default); each starts from its own preset")
@@ -68,6 +71,7 @@ def add_arguments(p):
                    help="also record activation and gradient statistics at every eval "
                         "interval (see `micrograd-gpt inspect`)")
     _add_output_arguments(p)
+    add_engine_arguments(p, "train with")
 
 
 def _add_output_arguments(p):
@@ -87,6 +91,9 @@ def _add_output_arguments(p):
 
 
 def run(args):
+    # a wrong engine option (or no torch) fails at once, before any file is read
+    check_engine_options(args.engine, args.device, args.dtype, args.threads)
+    set_threads(args.engine, args.threads)
     if args.resume is not None:
         config = _resume_config(args)
         out = Path(args.out) if args.out else Path(args.resume)
@@ -95,9 +102,12 @@ def run(args):
         out = Path(args.out) if args.out else _default_out(config)
     _check_out(out, config, args)  # before any training
     try:
-        result = train(config, out=out, resume=args.resume, quiet=args.quiet)
+        result = train(config, out=out, resume=args.resume, quiet=args.quiet,
+                       engine=args.engine, device=args.device, dtype=args.dtype)
     except TrainingInterrupted as stopped:
         return _report_interruption(stopped)
+    if not result.engine.is_main:
+        return 0  # under torchrun the first process alone reports
     how = (f"{result.step} steps in {result.seconds:.1f} s ({result.ms_per_step:.1f} ms/step "
            "median)" if result.model.trained_by_gradient else
            f"fit in one pass, {result.seconds:.1f} s in all")
@@ -143,7 +153,7 @@ def _print_samples(result, num, temperature):
     print(f"samples (temperature {temperature:g}):")
     text_mode = result.text_mode
     texts = sample(result.model, result.tokenizer, num, rng=random.Random(result.config.seed),
-                   temperature=temperature,
+                   temperature=temperature, sampler=result.engine.sampler(),
                    max_new_tokens=default_text_length(result.model) if text_mode else None,
                    stop_at_bos=not text_mode)
     for text in texts:
