@@ -6,7 +6,8 @@ built from Values) and `GPT`. The package is in layers, each using only those be
     edge       cli/ (the commands), book (the seed's functions), interop (PyTorch), expr,
                exercises/ (the exercises and their checker)
     looking    viz (graphs), trace (backward step by step), plots, inspection, report
-    training   optim, data, presets, train, checkpoint, history, health
+    training   optim, data, presets, train, engines (values, torch), checkpoint, history,
+               health
     model      nn, attention, gpt, bigram, context_mlp, rnn, lm (the interface of every
                model), models, sampling, by_hand (a training step with a hand-written
                backward)

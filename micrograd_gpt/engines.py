@@ -41,10 +41,10 @@ from .lm import LanguageModel, check_plain
 from .models import build_model
 from .optim import clip_grad_norm, make_optimizer
 from .presets import PRESETS, needs_torch
-from .progress import format_duration
 
 __all__ = [
     "ENGINES", "DEFAULT_ENGINE", "ValuesEngine", "make_engine", "make_sampler", "set_threads",
+    "check_engine_options",
     "check_engine_fits", "estimate_values_step_seconds", "cyclic_gc_paused", "batch_loss",
     "train_step", "evaluate", "INSTALL_TORCH",
 ]
@@ -166,9 +166,7 @@ def make_engine(name, model, config, device=None, dtype=None):
     the default, or "float64") are the torch engine's; the Value engine computes in
     Python floats (float64) on the CPU and refuses them.
     """
-    check_choice("engine", name, ENGINES)
-    if name == "values":
-        _refuse_torch_options(device=device, dtype=dtype)
+    if check_engine_options(name, device=device, dtype=dtype) == "values":
         return ValuesEngine(model, config)
     return _torch_engine().TorchEngine(model, config, device=device, dtype=dtype)
 
@@ -176,11 +174,24 @@ def make_engine(name, model, config, device=None, dtype=None):
 def make_sampler(name, model, device=None, dtype=None):
     """Something that generates from `model` the way `model.generate` does: its float copy
     ("values"), or its PyTorch twin on `device` ("torch": much faster for big models)."""
-    check_choice("engine", name, ENGINES)
-    if name == "values":
-        _refuse_torch_options(device=device, dtype=dtype)
+    if check_engine_options(name, device=device, dtype=dtype) == "values":
         return model.float_copy()
     return _torch_engine().TorchSampler(model, device=device, dtype=dtype)
+
+
+def check_engine_options(name, device=None, dtype=None, threads=None):
+    """`name` if it is an engine and the options fit it: the Value engine computes in
+    Python floats on the CPU, so a device, dtype or thread count (the torch engine's
+    options) is a mistake there. For the torch engine they are checked where they are used.
+    """
+    check_choice("engine", name, ENGINES)
+    options = dict(device=device, dtype=dtype, threads=threads)
+    given = [option for option, value in options.items() if value is not None]
+    if name == "values" and given:
+        raise ValueError(f"{given[0]}: only the torch engine takes one (got "
+                         f"{options[given[0]]!r}); the Value engine computes in Python "
+                         "floats on the CPU: use --engine torch, or leave it out")
+    return name
 
 
 def set_threads(name, threads=None):
@@ -188,20 +199,9 @@ def set_threads(name, threads=None):
     1. The models here are small: split between threads, each operation mostly waits (on a
     busy 2-core machine the small preset's step took 36 ms with one thread, 359 ms with
     two). The Value engine has no threads to set (None only)."""
-    check_choice("engine", name, ENGINES)
-    if name == "values":
-        _refuse_torch_options(threads=threads)
-        return
-    _torch_engine().torch.set_num_threads(check_int("threads", 1 if threads is None
-                                                    else threads, 1))
-
-
-def _refuse_torch_options(**options):
-    for option, value in options.items():
-        if value is not None:
-            raise ValueError(f"{option}: only the torch engine takes one (got {value!r}); "
-                             "the Value engine computes in Python floats on the CPU: use "
-                             "--engine torch, or leave it out")
+    if check_engine_options(name, threads=threads) == "torch":
+        _torch_engine().torch.set_num_threads(check_int("threads", 1 if threads is None
+                                                        else threads, 1))
 
 
 def _torch_engine():
@@ -228,7 +228,7 @@ def check_engine_fits(name, config, vocab_size):
     raise ValueError(
         f"preset {config.preset!r} needs the torch engine (--engine torch; "
         f"{INSTALL_TORCH}): with Values one of its steps would take about "
-        f"{format_duration(seconds)} and its {config.steps:,} steps about "
+        f"{_long_duration(seconds)} and its {config.steps:,} steps about "
         f"{_long_duration(seconds * config.steps)} (estimated from a step of a small model "
         "timed just now, scaled by the work per token)")
 
@@ -236,23 +236,24 @@ def check_engine_fits(name, config, vocab_size):
 def estimate_values_step_seconds(config, vocab_size, rng=None):
     """How long one Value-engine step of the GPT run `config` would take on this machine.
 
-    Times one step of the tiny preset's model (best of three), then scales it by the work
-    of a step: (predicted tokens) x (multiply-adds per token, `_work_per_token`). A Value
-    step costs about the same per node whatever the model's size, and a GPT makes about one
-    node-edge per multiply-add, so the ratio of the work is the ratio of the time (within
-    a factor of about 1.5; benchmarks/engines.py compares estimates with measurements).
+    Times one step of the tiny preset's model (best of three, a fraction of a second), then
+    scales it by the work of a step: (predicted tokens) x (multiply-adds per token,
+    `_work_per_token`). A Value step costs about the same per node whatever the model's
+    size, and a GPT makes about one node-edge per multiply-add, so the ratio of the work is
+    about the ratio of the time (benchmarks/engines.py compares estimates with
+    measurements).
     """
     rng = rng if rng is not None else random.Random(0)
-    length = config.model["max_seq_len"]
-    small = dict(PRESETS["tiny"]["model"], max_seq_len=length)
-    small_config = GPTConfig(vocab_size=vocab_size, **small)
+    small = dict(PRESETS["tiny"]["model"])
+    length = small["max_seq_len"]
     model = build_model("gpt", dict(small, vocab_size=vocab_size), rng=rng)
     optimizer = make_optimizer("adam", model.parameters(), lr=1e-3)
     batch = [[rng.randrange(vocab_size) for _ in range(length + 1)] for _ in range(2)]
     best = min(_timed(lambda: train_step(model, optimizer, batch, 1e-3)) for _ in range(3))
-    small_work = 2 * length * _work_per_token(small_config, length)
+    small_work = 2 * length * _work_per_token(model.config, length)
+    big_length = config.model["max_seq_len"]
     big_config = GPTConfig(vocab_size=vocab_size, **config.model)
-    big_work = config.batch_size * length * _work_per_token(big_config, length)
+    big_work = config.batch_size * big_length * _work_per_token(big_config, big_length)
     return best * big_work / small_work
 
 
@@ -270,7 +271,7 @@ def _work_per_token(config, length):
 
 
 def _long_duration(seconds):
-    """"5 hours", "12 days": a rough duration for a long estimate."""
+    """ "5 hours", "12 days": a rough duration for an estimate."""
     for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
         if seconds >= 2 * size:
             return f"{seconds / size:,.0f} {unit}"
