@@ -153,6 +153,7 @@ class ValuesEngine:
         return self.model.float_copy()
 
     def describe(self):
+        """One line for the log and the checkpoint: what does the arithmetic."""
         return "values (pure Python: one graph node per number)"
 
     def close(self):

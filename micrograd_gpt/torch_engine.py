@@ -257,6 +257,7 @@ class TorchEngine:
                              f"least {processes}, or fewer processes")
         self.rank, self.world_size, self.device, self._owns_group = _join_processes(
             _device(device), processes)
+        self._description = _description(self.device, self.dtype, self.world_size)
         self.twin = twin_of(model, self.dtype, self.device)
         self.module = self.twin if self.world_size == 1 else DistributedDataParallel(
             self.twin, device_ids=[self.device.index] if self.device.type == "cuda" else None)
@@ -312,17 +313,21 @@ class TorchEngine:
         return TorchSampler(self.model, twin=self.twin)
 
     def describe(self):
-        where = f"torch {torch.__version__}, {self.device}, {str(self.dtype)[6:]}"
-        if self.world_size == 1:
-            return where
-        return (f"{where}, {self.world_size} processes (DistributedDataParallel, "
-                f"{dist.get_backend()})")
+        """What runs where, e.g. "torch 2.13.0, cpu, float32, 2 processes (...)"."""
+        return self._description
 
     def close(self):
         """Leave the process group, if this engine started it."""
         if self._owns_group and dist.is_initialized():
             dist.destroy_process_group()
             self._owns_group = False
+
+
+def _description(device, dtype, world_size):
+    where = f"torch {torch.__version__}, {device}, {str(dtype).replace('torch.', '')}"
+    if world_size == 1:
+        return where
+    return f"{where}, {world_size} processes (DistributedDataParallel, {dist.get_backend()})"
 
 
 def _join_processes(device, world_size):
