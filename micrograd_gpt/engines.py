@@ -30,6 +30,7 @@ the same optimizer state, a run can be resumed with either one.
 from __future__ import annotations
 
 import gc
+import os
 import random
 import time
 from contextlib import contextmanager
@@ -168,8 +169,18 @@ def make_engine(name, model, config, device=None, dtype=None):
     Python floats (float64) on the CPU and refuses them.
     """
     if check_engine_options(name, device=device, dtype=dtype) == "values":
+        _refuse_several_processes()
         return ValuesEngine(model, config)
     return _torch_engine().TorchEngine(model, config, device=device, dtype=dtype)
+
+
+def _refuse_several_processes():
+    """Under torchrun the Value engine would train the whole run once in every process,
+    all of them printing and writing the same checkpoint: refuse."""
+    processes = os.environ.get("WORLD_SIZE", "1")
+    if processes.strip() not in ("", "1"):
+        raise ValueError(f"engine: torchrun started {processes} processes, but only the torch "
+                         "engine shares the work between processes: add --engine torch")
 
 
 def make_sampler(name, model, device=None, dtype=None):

@@ -214,6 +214,8 @@ def test_engine_options_are_checked(monkeypatch, torch):
     monkeypatch.setenv("WORLD_SIZE", "8")  # as torchrun would say for 8 processes
     with pytest.raises(ValueError, match="4 document.* cannot be shared by 8 processes"):
         make_engine("torch", model, config, device="cpu")
+    with pytest.raises(ValueError, match="only the torch engine shares the work"):
+        make_engine("values", model, config)
 
 
 def test_the_medium_preset_is_refused_on_values_with_an_estimate():
