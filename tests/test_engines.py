@@ -102,6 +102,7 @@ def test_torch_engine_takes_the_value_engines_steps(settings, torch):
                                                              abs=1e-12)
 
 
+@pytest.mark.slow  # the quick tier checks the same through the steps above and the resumes
 def test_train_gives_the_same_run_with_either_engine(torch):
     config = small_config(steps=20, eval_interval=5)
     by_values = train(config, quiet=True)
@@ -116,7 +117,9 @@ def test_train_gives_the_same_run_with_either_engine(torch):
 
 # ---- checkpoints: one format, resumed by either engine ------------------------------------
 
-@pytest.mark.parametrize("engines", [("values", "torch", "values"), ("torch", "values", "torch")])
+@pytest.mark.parametrize("engines", [
+    ("values", "torch", "values"),
+    pytest.param(("torch", "values", "torch"), marks=pytest.mark.slow)])
 def test_a_run_resumed_with_the_other_engine_continues_the_same_run(engines, tmp_path, torch):
     config = small_config(steps=9, optimizer="adamw", weight_decay=0.05, eval_interval=3)
     whole = train(config, quiet=True)
@@ -173,14 +176,16 @@ def test_an_optimizer_state_that_does_not_fit_is_refused(tmp_path, torch):
 
 # ---- generation ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("knobs", [dict(), dict(temperature=0.7, top_k=5),
-                                   dict(top_p=0.8, temperature=1.3)])
+@pytest.mark.parametrize("knobs", [
+    dict(temperature=0.7, top_k=5),
+    pytest.param(dict(), marks=pytest.mark.slow),
+    pytest.param(dict(top_p=0.8, temperature=1.3), marks=pytest.mark.slow)])
 def test_the_torch_sampler_draws_what_the_value_model_draws(knobs, torch):
     config = GPTConfig(vocab_size=9, d_model=8, num_heads=2, num_layers=2, max_seq_len=6,
                        init_std=0.5)
     model = GPT(config, rng=random.Random(3))
     sampler = make_sampler("torch", model, device="cpu", dtype="float64")
-    for seed in range(4):
+    for seed in range(2):
         # 20 new tokens: well past max_seq_len, so the context is cropped as it grows
         ours = model.generate([8, 1], 20, rng=random.Random(seed), **knobs)
         theirs = sampler.generate([8, 1], 20, rng=random.Random(seed), **knobs)
@@ -224,7 +229,8 @@ def test_the_medium_preset_is_refused_on_values_with_an_estimate():
     message = str(refused.value)
     assert "needs the torch engine (--engine torch" in message
     assert "pip install 'micrograd-gpt[torch]'" in message
-    assert "its 1,500 steps about" in message and "days" in message
+    steps = TrainConfig.from_preset("medium").steps
+    assert f"its {steps:,} steps about" in message and "days" in message
 
 
 def python(code, **kwargs):
