@@ -36,6 +36,7 @@ model's order), so a checkpoint does not depend on the engine that wrote it.
 """
 from __future__ import annotations
 
+import inspect
 import os
 
 try:
@@ -48,7 +49,7 @@ except ImportError as error:  # pragma: no cover - depends on the machine
                       "pip install 'micrograd-gpt[torch]'") from error
 
 from .checks import check_choice, check_int, check_rng
-from .optim import SGD, Adam, AdamW
+from .optim import SGD, Adam, AdamW, check_optimizer_state
 from .sampling import check_sampling, sample_token
 from .torch_models import TORCH_MODELS
 
@@ -134,6 +135,8 @@ class TorchOptimizer:
             settings.update(betas=tuple(config.betas), eps=config.eps)
         self.torch_optimizer = theirs(self.params, **settings)
         self.steps = 0
+        # the settings optim.py's optimizer of this type saves: lr, betas, eps, ...
+        self._settings = tuple(inspect.signature(ours.check_settings).parameters)
 
     @property
     def lr(self):
@@ -158,7 +161,7 @@ class TorchOptimizer:
         group = self.torch_optimizer.param_groups[0]
         return {
             "type": self.kind.__name__,
-            "hyperparameters": {name: group[name] for name in self.kind._hyperparameters},
+            "hyperparameters": {name: group[name] for name in self._settings},
             "steps": self.steps,
             "buffers": {name: self._flat(_BUFFERS[name]) for name in self.kind._buffers},
         }
@@ -173,24 +176,14 @@ class TorchOptimizer:
                           for part in parts]).tolist()
 
     def load_state_dict(self, state):
-        """Restore a state saved by either engine; a ValueError says what does not fit."""
-        if not isinstance(state, dict) or state.get("type") != self.kind.__name__:
-            found = state.get("type") if isinstance(state, dict) else type(state).__name__
-            raise ValueError(f"optimizer state: is for {found!r}, not {self.kind.__name__}")
-        size = sum(p.numel() for p in self.params)
-        buffers = state.get("buffers", {})
-        for name in self.kind._buffers:
-            got = buffers.get(name)
-            if not isinstance(got, list) or len(got) != size:
-                count = len(got) if isinstance(got, list) else "none"
-                raise ValueError(f"optimizer state: buffer {name!r} has {count} entries, "
-                                 f"expected one per parameter ({size})")
+        """Restore a state saved by either engine, checked through first as optim.py's
+        optimizers check it (a ValueError says what does not fit)."""
+        state = check_optimizer_state(state, sum(p.numel() for p in self.params),
+                                      expected_type=self.kind)
         for group in self.torch_optimizer.param_groups:
-            for name, value in state.get("hyperparameters", {}).items():
-                if name in self.kind._hyperparameters:
-                    group[name] = tuple(value) if isinstance(value, list) else value
-        self.steps = int(state.get("steps", 0))
-        self._load_buffers(buffers)
+            group.update(state["hyperparameters"])
+        self.steps = state["steps"]
+        self._load_buffers(state["buffers"])
 
     def _load_buffers(self, buffers):
         """Cut the flat buffers into one tensor per parameter and hand them to torch."""
@@ -248,6 +241,10 @@ class TorchEngine:
     name = "torch"
 
     def __init__(self, model, config, device=None, dtype=None):
+        if not model.trained_by_gradient:
+            raise ValueError(f"engine: {type(model).__name__} is counted in one pass over the "
+                             "data, not trained by gradient steps, so the torch engine has "
+                             "nothing to do; leave out --engine torch")
         self.model = model
         self.dtype = _dtype(dtype)
         processes = _environment_int("WORLD_SIZE", 1)  # torchrun says how many we are

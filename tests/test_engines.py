@@ -102,6 +102,24 @@ def test_torch_engine_takes_the_value_engines_steps(settings, torch):
                                                              abs=1e-12)
 
 
+@pytest.mark.parametrize("preset", ["neural_bigram", "mlp", "gru"])
+def test_every_rung_of_the_ladder_trains_alike_on_either_engine(preset, torch):
+    # the engine builds whatever twin the model's kind has (torch_models.TORCH_MODELS)
+    config = TrainConfig.from_preset(preset, steps=4, batch_size=3, eval_interval=2,
+                                     eval_docs=10)
+    by_values = train(config, quiet=True)
+    by_torch = train(config, quiet=True, engine="torch", device="cpu", dtype="float64")
+    for part in ("train", "val"):
+        assert largest_gap([x for _, x in by_values.history[part]],
+                           [x for _, x in by_torch.history[part]]) < 1e-9
+    assert largest_gap(weights(by_values.model), weights(by_torch.model)) < 1e-9
+
+
+def test_a_counted_model_is_not_for_the_torch_engine(torch):
+    with pytest.raises(ValueError, match="counted in one pass"):
+        train(TrainConfig.from_preset("bigram"), quiet=True, engine="torch", device="cpu")
+
+
 @pytest.mark.slow  # the quick tier checks the same through the steps above and the resumes
 def test_train_gives_the_same_run_with_either_engine(torch):
     config = small_config(steps=20, eval_interval=5)
@@ -161,16 +179,22 @@ def test_an_optimizer_state_that_does_not_fit_is_refused(tmp_path, torch):
     path = tmp_path / "run.json"
     train(small_config(steps=2), out=path, quiet=True)  # Adam
     payload = json.loads(path.read_text())
-    payload["optimizer"]["type"] = "SGD"
+    size = len(payload["optimizer"]["buffers"]["m"])
+    payload["optimizer"] = {  # a well-formed state, of another optimizer than the run's
+        "type": "SGD", "steps": 2, "buffers": {"momentum_buffers": [0.0] * size},
+        "hyperparameters": dict(lr=0.1, momentum=0.0, weight_decay=0.0, nesterov=False)}
     path.write_text(json.dumps(payload))
     with pytest.raises(CheckpointError, match="is for 'SGD', not Adam"):
         train(None, resume=path, quiet=True, engine="torch", device="cpu")
     saved = load_checkpoint(path)
     engine = make_engine("torch", saved.model, small_config(), device="cpu")
-    state = copy.deepcopy(saved.optimizer_state)
-    state["type"] = "Adam"
+    state = engine.optimizer.state_dict()
     state["buffers"]["m"] = state["buffers"]["m"][:-1]
     with pytest.raises(ValueError, match="buffer 'm' has"):
+        engine.optimizer.load_state_dict(state)
+    state = engine.optimizer.state_dict()
+    state["buffers"]["v"][0] = -1.0  # a mean of squares is never below 0
+    with pytest.raises(ValueError, match="buffer 'v'"):
         engine.optimizer.load_state_dict(state)
 
 
@@ -290,7 +314,7 @@ def test_train_with_torch_then_sample_draw_plot_and_resume_with_values(tmp_path,
     (["train", "--threads", "2"], "threads: only the torch engine takes one"),
     (["sample", "--checkpoint", "x.json", "--dtype", "float64"], "dtype: only the torch"),
     (["graph", "--gpt", "--preset", "medium"], "a model for the torch engine"),
-    (["graph", "--checkpoint", "x.json"], "--checkpoint goes with --gpt"),
+    (["graph", "--checkpoint", "x.json", "--preset", "tiny"], "--checkpoint draws its own"),
 ])
 def test_engine_options_that_do_not_fit_exit_2_with_one_message(argv, message, capsys):
     assert main(argv) == 2

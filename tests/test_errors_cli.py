@@ -217,11 +217,11 @@ def test_ctrl_c_elsewhere_exits_130_with_one_line(monkeypatch):
 
 
 def test_ctrl_c_in_train_before_any_checkpoint(tmp_path, monkeypatch):
-    import micrograd_gpt.train as train_module
+    import micrograd_gpt.engines as engines_module  # the Value engine's step
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(train_module, "train_step", interrupted)
+    monkeypatch.setattr(engines_module, "train_step", interrupted)
     code, _, err = run(["train", *QUICK, "--out", str(tmp_path / "r.json")])
     assert code == 130 and "Traceback" not in err
     assert "interrupted before a checkpoint was written" in err

@@ -203,11 +203,12 @@ def run(argv):
 def no_training(monkeypatch):
     """Fail if a training step, a data preparation or a GPT step's graph starts."""
     import micrograd_gpt.cli.graph as graph_cli   # imported before anything is patched
+    import micrograd_gpt.engines as engines_module  # the Value engine's step
     import micrograd_gpt.train as train_module
 
     def refuse(*args, **kwargs):
         raise AssertionError("work started before the output path was checked")
-    monkeypatch.setattr(train_module, "train_step", refuse)
+    monkeypatch.setattr(engines_module, "train_step", refuse)
     monkeypatch.setattr(train_module, "prepare_data", refuse)
     monkeypatch.setattr(graph_cli, "training_step_graph", refuse)
 

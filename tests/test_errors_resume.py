@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import micrograd_gpt.engines as engines_module  # the Value engine's step lives there
 import micrograd_gpt.train as train_module
 from micrograd_gpt.checkpoint import load_checkpoint
 from micrograd_gpt.cli import main
@@ -34,12 +35,12 @@ def weights(model):
 def rates(monkeypatch):
     """The learning rate of every training step taken, in order."""
     taken = []
-    real = train_module.train_step
+    real = engines_module.train_step
 
     def recording(model, optimizer, batch, lr, grad_clip=None):
         taken.append(lr)
         return real(model, optimizer, batch, lr, grad_clip)
-    monkeypatch.setattr(train_module, "train_step", recording)
+    monkeypatch.setattr(engines_module, "train_step", recording)
     return taken
 
 
@@ -68,7 +69,7 @@ def test_a_run_stopped_by_ctrl_c_resumes_bit_for_bit(tmp_path, monkeypatch):
     cfg = config(steps=5, eval_interval=2)
     whole = train(cfg, quiet=True)
     path = tmp_path / "run.json"
-    real = train_module.train_step
+    real = engines_module.train_step
     calls = []
 
     def press_ctrl_c_during_step_3(*args, **kwargs):
@@ -76,13 +77,13 @@ def test_a_run_stopped_by_ctrl_c_resumes_bit_for_bit(tmp_path, monkeypatch):
         if len(calls) == 3:
             os.kill(os.getpid(), signal.SIGINT)   # arrives in the middle of step 3
         return real(*args, **kwargs)
-    monkeypatch.setattr(train_module, "train_step", press_ctrl_c_during_step_3)
+    monkeypatch.setattr(engines_module, "train_step", press_ctrl_c_during_step_3)
     with pytest.raises(TrainingInterrupted) as stopped:
         train(cfg, out=path, quiet=True)
     assert stopped.value.step == 3 and stopped.value.checkpoint == path
     assert stopped.value.planned == 5 and "holds step 3 of 5" in str(stopped.value)
     assert isinstance(stopped.value, KeyboardInterrupt)
-    monkeypatch.setattr(train_module, "train_step", real)
+    monkeypatch.setattr(engines_module, "train_step", real)
     assert load_checkpoint(path).step == 3
     resumed = train(None, resume=path, quiet=True)
     assert weights(resumed.model) == weights(whole.model)
@@ -93,7 +94,7 @@ def test_a_second_ctrl_c_stops_at_once_and_keeps_the_last_whole_checkpoint(tmp_p
                                                                           monkeypatch):
     cfg = config(steps=6, eval_interval=2)
     path = tmp_path / "run.json"
-    real = train_module.train_step
+    real = engines_module.train_step
     calls = []
 
     def interrupted_in_step_3(*args, **kwargs):
@@ -101,7 +102,7 @@ def test_a_second_ctrl_c_stops_at_once_and_keeps_the_last_whole_checkpoint(tmp_p
         if len(calls) == 3:
             raise KeyboardInterrupt  # what a second Ctrl-C does: in the middle of the step
         return real(*args, **kwargs)
-    monkeypatch.setattr(train_module, "train_step", interrupted_in_step_3)
+    monkeypatch.setattr(engines_module, "train_step", interrupted_in_step_3)
     with pytest.raises(TrainingInterrupted) as stopped:
         train(cfg, out=path, quiet=True)
     assert stopped.value.step == 2                  # the half-done step 3 is not saved

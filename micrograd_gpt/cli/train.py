@@ -26,6 +26,13 @@ _RESUMABLE = ("steps", "eval_interval", "eval_docs", "record_health")
 # options that mean nothing for a model fit in one pass (the counting bigram)
 _GRADIENT_ONLY = ("steps", "batch_size", "lr", "eval_interval")
 
+_EXAMPLES = ("examples: micrograd-gpt train | micrograd-gpt train --preset microgpt | "
+             "micrograd-gpt train --model rnn | micrograd-gpt train --model bigram | "
+             "micrograd-gpt train --data text --preset small | "
+             "micrograd-gpt train --data my_lines.txt --steps 2000 | "
+             "micrograd-gpt train --engine torch --data text --preset small | "
+             "torchrun --nproc_per_node 2 -m micrograd_gpt train --engine torch")
+
 
 def add_arguments(p):
     p.description = ("Train a model on characters. With no options: a GPT, the `tiny` preset "
@@ -36,12 +43,7 @@ def add_arguments(p):
                      "in progress). --resume continues a run: to its planned --steps exactly, "
                      "bit for bit; with more (or fewer) --steps the learning-rate schedule is "
                      "re-planned for the new total, and a line says so.")
-    p.epilog = ("examples: micrograd-gpt train | micrograd-gpt train --preset microgpt | "
-                "micrograd-gpt train --model rnn | micrograd-gpt train --model bigram | "
-                "micrograd-gpt train --data text --preset small | "
-                "micrograd-gpt train --data my_lines.txt --steps 2000 | "
-                "micrograd-gpt train --engine torch --data text --preset small | "
-                "torchrun --nproc_per_node 2 -m micrograd_gpt train --engine torch")
+    p.epilog = _EXAMPLES
     p.add_argument("--model", default=None, choices=list(MODELS),
                    help="bigram (counted in one pass), neural_bigram, mlp, rnn (also a GRU: "
                         "--preset gru) or gpt (default); each starts from its own preset")
