@@ -245,6 +245,10 @@ class TorchEngine:
             raise ValueError(f"engine: {type(model).__name__} is counted in one pass over the "
                              "data, not trained by gradient steps, so the torch engine has "
                              "nothing to do; leave out --engine torch")
+        if getattr(config, "record_health", False):
+            raise ValueError("record_health: the health statistics are measured on the Value "
+                             "model's own nodes; record them with the Value engine (leave "
+                             "out --engine torch, or --health)")
         self.model = model
         self.dtype = _dtype(dtype)
         processes = _environment_int("WORLD_SIZE", 1)  # torchrun says how many we are

@@ -240,6 +240,8 @@ def test_engine_options_are_checked(monkeypatch, torch):
             make_engine("torch", model, config, device="cuda")
     with pytest.raises(ValueError, match="threads"):
         set_threads("values", 2)
+    with pytest.raises(ValueError, match="record_health: .* Value engine"):
+        make_engine("torch", model, small_config(record_health=True), device="cpu")
     monkeypatch.setenv("WORLD_SIZE", "8")  # as torchrun would say for 8 processes
     with pytest.raises(ValueError, match="4 document.* cannot be shared by 8 processes"):
         make_engine("torch", model, config, device="cpu")
