@@ -3,9 +3,16 @@
 The architecture is the seed's (and GPT-2's), written with the modules of `nn.py`:
 
     tokens [T] -> token embedding + position embedding          [T][d]
+               -> (ln_emb, only with embedding_norm=True)
                -> N x Block: x = x + attn(ln_1(x))               [T][d]
                              x = x + mlp(ln_2(x))
-               -> ln_f -> unembedding (tied to the token embedding) -> logits [T][V]
+               -> ln_f (unless final_norm=False)
+               -> unembedding (tied to the token embedding) -> logits [T][V]
+
+The options are what tiny GPTs differ in, so that each can be reproduced exactly: GPT-2
+(the defaults) and karpathy's microgpt.py (RMSNorm without a gain right after the
+embedding sum and before each attention and MLP, no final norm, ReLU, a separate lm_head:
+see the `microgpt` preset in presets.py).
 
 Positions are processed one at a time over a key/value cache (see attention.py), so the
 training forward and token-by-token generation share every line of code. The interface
@@ -41,6 +48,11 @@ class GPTConfig:
     num_layers: int           # N: transformer blocks
     max_seq_len: int          # T: the longest sequence (number of learned positions)
     norm: str = "layernorm"   # "layernorm" (gain and bias) or "rmsnorm" (gain only)
+    elementwise_affine: bool = True  # norms learn their gain (and bias), as in PyTorch's
+    #                                  nn.LayerNorm; False: plain normalization, no weights
+    embedding_norm: bool = False  # a norm (ln_emb) on token + position embedding, before
+    #                               the first block (microgpt.py); GPT-2 has none
+    final_norm: bool = True   # ln_f after the last block (GPT-2); microgpt.py has none
     activation: str = "gelu"  # the MLP's nonlinearity: "gelu" (GPT-2's tanh form) or "relu"
     tie_weights: bool = True  # unembedding = token embedding (seed, GPT-2); False adds lm_head
     init_std: float = 0.02    # weights start as N(0, init_std²), as in GPT-2
@@ -56,6 +68,8 @@ class GPTConfig:
         check_choice("norm", self.norm, NORMS)
         check_choice("activation", self.activation, ACTIVATIONS)
         check_bool("tie_weights", self.tie_weights)
+        for name in ("elementwise_affine", "embedding_norm", "final_norm"):
+            check_bool(name, getattr(self, name))
         check_bool("fused", self.fused)
         check_number("init_std", self.init_std, 0, low_open=True)
 
@@ -72,29 +86,42 @@ def count_parameters(config):
       + 2d                    final LayerNorm
       (+ |V|·d                the separate unembedding `lm_head` when tie_weights=False)
 
-    With norm="rmsnorm" each norm has a gain only: 4d becomes 2d and 2d becomes d.
+    Every norm holds 2d numbers (LayerNorm: gain and bias), d (RMSNorm: gain only) or
+    none (elementwise_affine=False); there are 2N of them in the blocks, plus ln_f
+    (final_norm) and ln_emb (embedding_norm) when present.
 
     The seed prints 2|V|d + ..., counting the tied unembedding twice; that contradicts
     both its "(tied)" and its own "~117M" for GPT-2 small. The formula above, for GPT-2
     small (|V|=50257, T=1024, d=768, N=12), gives 124,356,864 ≈ 124.4M; GPT-2 itself
     also has biases in its attention and MLP layers (9d per block), which makes its
     published 124,439,808. The seed's demo configuration (|V|=100, d=32, h=4, N=2, T=64)
-    has 30,144.
+    has 30,144, and karpathy's microgpt.py (|V|=27, d=16, N=1, T=16, untied, norms
+    without gain) 4,192.
 
     >>> count_parameters(GPTConfig(vocab_size=100, d_model=32, num_heads=4, num_layers=2,
     ...                            max_seq_len=64))
     30144
+    >>> count_parameters(GPTConfig(vocab_size=27, d_model=16, num_heads=4, num_layers=1,
+    ...                            max_seq_len=16, norm="rmsnorm", tie_weights=False,
+    ...                            elementwise_affine=False, embedding_norm=True,
+    ...                            final_norm=False))
+    4192
     """
     d, V, T, N = config.d_model, config.vocab_size, config.max_seq_len, config.num_layers
-    norm_size = 2 * d if config.norm == "layernorm" else d
-    total = V * d + T * d + N * (12 * d * d + 2 * norm_size) + norm_size
+    if not config.elementwise_affine:
+        norm_size = 0
+    else:
+        norm_size = 2 * d if config.norm == "layernorm" else d
+    num_norms = 2 * N + config.final_norm + config.embedding_norm
+    total = V * d + T * d + N * 12 * d * d + num_norms * norm_size
     if not config.tie_weights:
         total += V * d
     return total
 
 
 def _make_norm(config):
-    return LayerNorm(config.d_model) if config.norm == "layernorm" else RMSNorm(config.d_model)
+    norm_class = LayerNorm if config.norm == "layernorm" else RMSNorm
+    return norm_class(config.d_model, elementwise_affine=config.elementwise_affine)
 
 
 class Block(Module):
@@ -138,9 +165,10 @@ class GPT(LanguageModel):
     >>> loss.backward()                  # fills .grad of every parameter
     >>> new_tokens = model.generate([1, 2], max_new_tokens=5, rng=random.Random(0))
 
-    Modules: wte (token embedding [V][d]), wpe (positions [T][d]), blocks.0 .. blocks.N-1,
-    ln_f, and lm_head ([V][d], only when tie_weights=False; otherwise the logits are
-    wte.weight · x, one score per token, as in GPT-2).
+    Modules: wte (token embedding [V][d]), wpe (positions [T][d]), ln_emb (only with
+    embedding_norm=True), blocks.0 .. blocks.N-1, ln_f (unless final_norm=False), and
+    lm_head ([V][d], only when tie_weights=False; otherwise the logits are wte.weight · x,
+    one score per token, as in GPT-2).
     """
 
     kind = "gpt"
@@ -155,8 +183,11 @@ class GPT(LanguageModel):
         d, std = config.d_model, config.init_std
         self.wte = Embedding(config.vocab_size, d, rng=rng, std=std)
         self.wpe = Embedding(config.max_seq_len, d, rng=rng, std=std)
+        if config.embedding_norm:
+            self.ln_emb = _make_norm(config)
         self.blocks = ModuleList([Block(config, rng) for _ in range(config.num_layers)])
-        self.ln_f = _make_norm(config)
+        if config.final_norm:
+            self.ln_f = _make_norm(config)
         if not config.tie_weights:
             self.lm_head = Linear(d, config.vocab_size, bias=False, rng=rng, std=std)
 
@@ -186,9 +217,12 @@ class GPT(LanguageModel):
                 f"start a new cache from a cropped context (as generate() does)")
         # token and position embeddings: two rows [d], added
         x = [t + p for t, p in zip(self.wte(token), self.wpe(position))]
+        if self.config.embedding_norm:
+            x = self.ln_emb(x)
         for block, layer_cache in zip(self.blocks, cache):
             x = block(x, layer_cache)  # [d] -> [d]
-        x = self.ln_f(x)
+        if self.config.final_norm:
+            x = self.ln_f(x)
         if self.config.tie_weights:
             return F.linear(x, self.wte.weight)  # [d] -> [V]: score of token i is wte[i]·x
         return self.lm_head(x)
@@ -203,6 +237,11 @@ class GPT(LanguageModel):
 
     def extra_repr(self):
         c = self.config
+        norms = c.norm + ("" if c.elementwise_affine else " without gain")
+        if c.embedding_norm:
+            norms += ", norm after embeddings"
+        if not c.final_norm:
+            norms += ", no final norm"
         return (f"V={c.vocab_size}, d={c.d_model}, heads={c.num_heads}, layers={c.num_layers}, "
-                f"T={c.max_seq_len}, {c.norm}, {c.activation}, "
+                f"T={c.max_seq_len}, {norms}, {c.activation}, "
                 f"{'tied' if c.tie_weights else 'untied'}, {count_parameters(c):,} parameters")

@@ -20,7 +20,7 @@ from itertools import chain
 
 from . import engine
 from . import functional as F
-from .checks import check_choice, check_int, check_number, check_rng
+from .checks import check_bool, check_choice, check_int, check_number, check_rng
 from .engine import Value
 
 __all__ = ["Module", "ModuleList", "Linear", "Embedding", "LayerNorm", "RMSNorm", "MLP",
@@ -336,13 +336,17 @@ class LayerNorm(Module):
 
     μ = mean(x), σ² = mean((x - μ)²) (the biased variance, as torch.nn.LayerNorm), with a
     gain g (starts at 1) and a bias b (starts at 0). x: [dim] -> [dim].
+    With `elementwise_affine=False` (PyTorch's name) there is no g and no b, so no
+    parameters at all: y_i = (x_i - μ) / sqrt(σ² + eps).
     """
 
-    def __init__(self, dim, eps=1e-5):
+    def __init__(self, dim, eps=1e-5, elementwise_affine=True):
         self.dim = check_int("dim", dim, 1)
         self.eps = check_number("eps", eps, 0, low_open=True)
-        self.weight = [Value(1.0) for _ in range(dim)]
-        self.bias = [Value(0.0) for _ in range(dim)]
+        self.elementwise_affine = check_bool("elementwise_affine", elementwise_affine)
+        if elementwise_affine:
+            self.weight = [Value(1.0) for _ in range(dim)]
+            self.bias = [Value(0.0) for _ in range(dim)]
 
     def forward(self, x):
         _check_width(self, x)
@@ -351,32 +355,40 @@ class LayerNorm(Module):
         # σ² = (c·c)/n: one fused dot node instead of n squares and a sum
         variance = F.dot(centered, centered) * (1.0 / len(x))
         inv_std = (variance + self.eps) ** -0.5
+        if not self.elementwise_affine:
+            return [c * inv_std for c in centered]
         return [c * inv_std * g + b for c, g, b in zip(centered, self.weight, self.bias)]
 
     def extra_repr(self):
-        return f"{self.dim}"
+        return f"{self.dim}" + ("" if self.elementwise_affine else ", elementwise_affine=False")
 
 
 class RMSNorm(Module):
     """Root-mean-square normalization: y_i = x_i / sqrt(mean(x²) + eps) · g_i.
 
     Like LayerNorm without subtracting the mean and without a bias (torch.nn.RMSNorm with
-    eps=1e-5). The gain g starts at 1. x: [dim] -> [dim].
+    eps=1e-5). The gain g starts at 1. x: [dim] -> [dim]. With `elementwise_affine=False`
+    there is no gain (and no parameters): y_i = x_i / sqrt(mean(x²) + eps), which is
+    microgpt.py's rmsnorm.
     """
 
-    def __init__(self, dim, eps=1e-5):
+    def __init__(self, dim, eps=1e-5, elementwise_affine=True):
         self.dim = check_int("dim", dim, 1)
         self.eps = check_number("eps", eps, 0, low_open=True)
-        self.weight = [Value(1.0) for _ in range(dim)]
+        self.elementwise_affine = check_bool("elementwise_affine", elementwise_affine)
+        if elementwise_affine:
+            self.weight = [Value(1.0) for _ in range(dim)]
 
     def forward(self, x):
         _check_width(self, x)
         mean_square = F.dot(x, x) * (1.0 / len(x))
         inv_rms = (mean_square + self.eps) ** -0.5
+        if not self.elementwise_affine:
+            return [xi * inv_rms for xi in x]
         return [xi * inv_rms * g for xi, g in zip(x, self.weight)]
 
     def extra_repr(self):
-        return f"{self.dim}"
+        return f"{self.dim}" + ("" if self.elementwise_affine else ", elementwise_affine=False")
 
 
 class MLP(Module):

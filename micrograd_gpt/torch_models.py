@@ -24,9 +24,9 @@ __all__ = ["TorchGPT", "TorchCountingBigram", "TorchNeuralBigram", "TorchContext
 
 
 def _norm(config, dtype):
-    if config.norm == "layernorm":
-        return nn.LayerNorm(config.d_model, eps=1e-5, dtype=dtype)
-    return nn.RMSNorm(config.d_model, eps=1e-5, dtype=dtype)
+    norm_class = nn.LayerNorm if config.norm == "layernorm" else nn.RMSNorm
+    return norm_class(config.d_model, eps=1e-5, elementwise_affine=config.elementwise_affine,
+                      dtype=dtype)
 
 
 def _linear(n_in, n_out, dtype):
@@ -112,8 +112,11 @@ class TorchGPT(nn.Module):
         d = config.d_model
         self.wte = nn.Embedding(config.vocab_size, d, dtype=dtype)
         self.wpe = nn.Embedding(config.max_seq_len, d, dtype=dtype)
+        if config.embedding_norm:
+            self.ln_emb = _norm(config, dtype)
         self.blocks = nn.ModuleList(TorchBlock(config, dtype) for _ in range(config.num_layers))
-        self.ln_f = _norm(config, dtype)
+        if config.final_norm:
+            self.ln_f = _norm(config, dtype)
         if not config.tie_weights:
             self.lm_head = _linear(d, config.vocab_size, dtype)
 
@@ -123,9 +126,12 @@ class TorchGPT(nn.Module):
             tokens = tokens.unsqueeze(0)
         positions = torch.arange(tokens.shape[1], device=tokens.device)
         x = self.wte(tokens) + self.wpe(positions)
+        if self.config.embedding_norm:
+            x = self.ln_emb(x)
         for block in self.blocks:
             x = block(x)
-        x = self.ln_f(x)
+        if self.config.final_norm:
+            x = self.ln_f(x)
         logits = x @ self.wte.weight.T if self.config.tie_weights else self.lm_head(x)
         return logits[0] if single else logits
 

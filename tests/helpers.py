@@ -37,8 +37,10 @@ def gelu(x):
 
 
 # Small configurations covering every option: each norm, each activation, tied and untied,
-# 1-2 layers, 1-4 heads, fused and plain. init_std is large so that every part of the
-# model matters to the numbers (at 0.02 attention would be nearly uniform).
+# 1-2 layers, 1-4 heads, fused and plain, norms with and without a gain, a norm after the
+# embeddings, no final norm (the last two are microgpt.py's choices). init_std is large so
+# that every part of the model matters to the numbers (at 0.02 attention would be nearly
+# uniform).
 GPT_CONFIGS = [
     GPTConfig(vocab_size=12, d_model=8, num_heads=2, num_layers=2, max_seq_len=8,
               init_std=0.5),
@@ -50,9 +52,29 @@ GPT_CONFIGS = [
               activation="relu", tie_weights=False, init_std=0.5, fused=False),
     GPTConfig(vocab_size=12, d_model=16, num_heads=4, num_layers=2, max_seq_len=8,
               tie_weights=False, init_std=0.5),
+    # microgpt.py's architecture
+    GPTConfig(vocab_size=9, d_model=8, num_heads=4, num_layers=1, max_seq_len=7,
+              norm="rmsnorm", activation="relu", tie_weights=False, elementwise_affine=False,
+              embedding_norm=True, final_norm=False, init_std=0.5),
+    # the remaining mixes: layernorm without gain and bias, a norm after the embeddings
+    # with a learned gain, no final norm with a tied unembedding
+    GPTConfig(vocab_size=10, d_model=8, num_heads=2, num_layers=2, max_seq_len=6,
+              elementwise_affine=False, embedding_norm=True, init_std=0.5, fused=False),
+    GPTConfig(vocab_size=10, d_model=8, num_heads=2, num_layers=1, max_seq_len=6,
+              norm="rmsnorm", embedding_norm=True, final_norm=False, init_std=0.5),
+    GPTConfig(vocab_size=10, d_model=8, num_heads=2, num_layers=1, max_seq_len=6,
+              embedding_norm=True, init_std=0.5),
 ]
-GPT_IDS = [f"{c.norm}-{c.activation}-{'tied' if c.tie_weights else 'untied'}-L{c.num_layers}"
-           f"-H{c.num_heads}-{'fused' if c.fused else 'plain'}" for c in GPT_CONFIGS]
+
+
+def _config_id(c):
+    norm = c.norm + ("" if c.elementwise_affine else "-noaffine")
+    norm += ("-embnorm" if c.embedding_norm else "") + ("" if c.final_norm else "-nofinal")
+    return (f"{norm}-{c.activation}-{'tied' if c.tie_weights else 'untied'}-L{c.num_layers}"
+            f"-H{c.num_heads}-{'fused' if c.fused else 'plain'}")
+
+
+GPT_IDS = [_config_id(c) for c in GPT_CONFIGS]
 
 
 def make_gpt(config, seed=0):
@@ -61,7 +83,7 @@ def make_gpt(config, seed=0):
     model = GPT(config, rng=random.Random(seed))
     rng = random.Random(seed + 1000)
     for name, p in model.named_parameters():
-        if ".ln_" in name or name.startswith("ln_f"):
+        if ".ln_" in name or name.startswith("ln_"):
             p.data = (1.0 if ".weight[" in name else 0.0) + rng.gauss(0.0, 0.3)
     return model
 

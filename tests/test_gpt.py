@@ -92,17 +92,41 @@ def test_forward_under_no_grad_builds_no_graph():
 # ---- the parameter count --------------------------------------------------------------------
 
 @pytest.mark.parametrize("norm", ["layernorm", "rmsnorm"])
+@pytest.mark.parametrize("elementwise_affine", [True, False])
+@pytest.mark.parametrize("embedding_norm", [True, False])
+@pytest.mark.parametrize("final_norm", [True, False])
 @pytest.mark.parametrize("tie_weights", [True, False])
-@pytest.mark.parametrize("activation", ["gelu", "relu"])
-def test_count_parameters_equals_the_real_count_for_every_option(norm, tie_weights, activation):
+def test_count_parameters_equals_the_real_count_for_every_option(
+        norm, elementwise_affine, embedding_norm, final_norm, tie_weights):
     config = GPTConfig(vocab_size=9, d_model=8, num_heads=2, num_layers=2, max_seq_len=5,
-                       norm=norm, tie_weights=tie_weights, activation=activation)
+                       norm=norm, tie_weights=tie_weights, elementwise_affine=elementwise_affine,
+                       embedding_norm=embedding_norm, final_norm=final_norm,
+                       activation="relu" if tie_weights else "gelu")
     model = GPT(config)
     assert count_parameters(config) == len(model.parameters())
     assert len(model.parameters()) == len(set(map(id, model.parameters())))  # no duplicates
     assert count_parameters(config) == sum(
         len(row) if isinstance(row, list) else 1
         for _, tensor in model.named_tensors() for row in tensor)
+    names = {name.split(".weight")[0].split(".bias")[0] for name, _ in model.named_tensors()}
+    assert ("ln_emb" in names) == (embedding_norm and elementwise_affine)
+    assert ("ln_f" in names) == (final_norm and elementwise_affine)
+    assert ("blocks.0.ln_1" in names) == elementwise_affine
+
+
+def test_microgpt_architecture_has_4192_parameters():
+    """karpathy's microgpt.py on the names: |V|=27, d=16, 1 layer, context 16, untied,
+    norms without gain, one after the embeddings, none at the end."""
+    config = GPTConfig(vocab_size=27, d_model=16, num_heads=4, num_layers=1, max_seq_len=16,
+                       norm="rmsnorm", activation="relu", tie_weights=False,
+                       elementwise_affine=False, embedding_norm=True, final_norm=False)
+    d, V, T = 16, 27, 16
+    assert count_parameters(config) == 2 * V * d + T * d + 12 * d * d == 4192
+    assert len(GPT(config).parameters()) == 4192
+    # the norms are there, with nothing to learn
+    model = GPT(config)
+    assert not model.ln_emb.parameters() and not hasattr(model, "ln_f")
+    assert "without gain" in repr(model) and "no final norm" in repr(model)
 
 
 def test_count_parameters_follows_the_documented_formula():
@@ -230,7 +254,8 @@ def test_config_round_trips_through_asdict():
     ({"d_model": 10, "num_heads": 4}, "divisible by num_heads"),
     ({"norm": "batchnorm"}, "norm"), ({"activation": "tanh"}, "activation"),
     ({"tie_weights": "yes"}, "tie_weights"), ({"init_std": 0.0}, "init_std"),
-    ({"fused": None}, "fused"),
+    ({"fused": None}, "fused"), ({"elementwise_affine": 0}, "elementwise_affine"),
+    ({"embedding_norm": "no"}, "embedding_norm"), ({"final_norm": None}, "final_norm"),
 ])
 def test_bad_configs_name_the_field(changes, field):
     fields = dict(vocab_size=5, d_model=8, num_heads=2, num_layers=1, max_seq_len=4)

@@ -85,6 +85,18 @@ def test_rmsnorm_matches_torch(torch):
     _compare_with_torch(torch, ours, theirs, X)
 
 
+@pytest.mark.parametrize("kind", ["LayerNorm", "RMSNorm"])
+def test_norms_without_elementwise_affine_match_torch(torch, kind):
+    """elementwise_affine=False, PyTorch's switch: no gain (and no bias), no parameters."""
+    ours = {"LayerNorm": LayerNorm, "RMSNorm": RMSNorm}[kind](4, elementwise_affine=False)
+    theirs = getattr(torch.nn, kind)(4, eps=1e-5, elementwise_affine=False,
+                                     dtype=torch.float64)
+    assert ours.parameters() == [] and list(theirs.parameters()) == []
+    assert ours.state_dict() == {} and "elementwise_affine=False" in repr(ours)
+    _compare_with_torch(torch, ours, theirs, X)
+    _compare_with_torch(torch, ours, theirs, [5.0, -0.25, 1e-3, 3.5])
+
+
 @pytest.mark.parametrize("activation", ["gelu", "relu"])
 def test_mlp_matches_torch(torch, activation):
     ours = randomize(MLP(4, activation, rng=random.Random(0)), seed=3)
@@ -97,8 +109,10 @@ def test_mlp_matches_torch(torch, activation):
     assert len(ours.parameters()) == 8 * 4 * 4
 
 
-@pytest.mark.parametrize("make", [lambda: LayerNorm(4), lambda: RMSNorm(4)],
-                         ids=["layernorm", "rmsnorm"])
+@pytest.mark.parametrize("make", [
+    lambda: LayerNorm(4), lambda: RMSNorm(4), lambda: LayerNorm(4, elementwise_affine=False),
+    lambda: RMSNorm(4, elementwise_affine=False)],
+    ids=["layernorm", "rmsnorm", "layernorm-no-affine", "rmsnorm-no-affine"])
 def test_norms_pass_gradcheck(make):
     norm = randomize(make(), seed=5)
     weights = [0.3, -0.7, 1.1, 0.2]
@@ -208,6 +222,8 @@ def test_load_state_dict_errors_change_nothing(change, message):
     (lambda: Linear(0, 3), "in_features"), (lambda: Linear(3, -1), "out_features"),
     (lambda: Embedding(0, 3), "num_embeddings"), (lambda: LayerNorm(0), "dim"),
     (lambda: RMSNorm(2.0), "dim"), (lambda: MLP(4, "tanh"), "activation"),
+    (lambda: RMSNorm(4, elementwise_affine=1), "elementwise_affine"),
+    (lambda: LayerNorm(4, elementwise_affine="no"), "elementwise_affine"),
     (lambda: ModuleList([Linear(2, 2), 3]), "ModuleList"),
 ])
 def test_bad_sizes_are_refused(make, name):

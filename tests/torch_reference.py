@@ -16,14 +16,18 @@ def parameters_from(model):
             for name, values in model.state_dict().items()}
 
 
-def _norm(x, params, prefix, kind):
-    gain = params[prefix + ".weight"]
-    if kind == "layernorm":
+def _norm(x, params, prefix, config):
+    if config.norm == "layernorm":
         mu = x.mean(dim=-1, keepdim=True)
         var = ((x - mu) ** 2).mean(dim=-1, keepdim=True)
-        return (x - mu) / torch.sqrt(var + 1e-5) * gain + params[prefix + ".bias"]
-    rms = torch.sqrt((x * x).mean(dim=-1, keepdim=True) + 1e-5)
-    return x / rms * gain
+        y = (x - mu) / torch.sqrt(var + 1e-5)
+    else:
+        y = x / torch.sqrt((x * x).mean(dim=-1, keepdim=True) + 1e-5)
+    if not config.elementwise_affine:  # a plain normalization: no gain, no bias
+        assert prefix + ".weight" not in params and prefix + ".bias" not in params
+        return y
+    y = y * params[prefix + ".weight"]
+    return y + params[prefix + ".bias"] if config.norm == "layernorm" else y
 
 
 def _attention(x, params, prefix, num_heads):
@@ -56,13 +60,16 @@ def forward(params, config, tokens):
     """Logits [T, V] for a list of token ids."""
     T = len(tokens)
     x = params["wte.weight"][torch.tensor(tokens)] + params["wpe.weight"][:T]
+    if config.embedding_norm:
+        x = _norm(x, params, "ln_emb", config)
     for i in range(config.num_layers):
         p = f"blocks.{i}"
-        x = x + _attention(_norm(x, params, p + ".ln_1", config.norm), params, p + ".attn",
+        x = x + _attention(_norm(x, params, p + ".ln_1", config), params, p + ".attn",
                            config.num_heads)
-        x = x + _mlp(_norm(x, params, p + ".ln_2", config.norm), params, p + ".mlp",
+        x = x + _mlp(_norm(x, params, p + ".ln_2", config), params, p + ".mlp",
                      config.activation)
-    x = _norm(x, params, "ln_f", config.norm)
+    if config.final_norm:
+        x = _norm(x, params, "ln_f", config)
     head = params["wte.weight"] if config.tie_weights else params["lm_head.weight"]
     return x @ head.T
 
