@@ -33,10 +33,10 @@ from micrograd_gpt.engine import enable_grad, no_grad, topological_order
 from micrograd_gpt.gpt import GPT, GPTConfig
 from micrograd_gpt.sampling import sample_token
 from micrograd_gpt.optim import Adam
+from micrograd_gpt.presets import PRESETS
 from micrograd_gpt.train import TrainConfig, batch_loss, prepare_data, train_step
 
-MICROGPT = dict(d_model=16, num_heads=4, num_layers=1, max_seq_len=16, norm="rmsnorm",
-                activation="relu", tie_weights=False, init_std=0.08)
+MICROGPT = dict(PRESETS["microgpt"]["model"])  # microgpt.py's architecture
 LARGER = dict(MICROGPT, d_model=64, num_layers=4, max_seq_len=64)
 
 

@@ -10,11 +10,11 @@ import time
 
 from micrograd_gpt import GPT, GPTConfig, no_grad
 from micrograd_gpt.engine import topological_order
+from micrograd_gpt.presets import PRESETS
 
 QUICK = os.environ.get("MICROGRAD_GPT_QUICK") == "1"
-# the microgpt preset's shape
-SHAPE = dict(vocab_size=27, d_model=16, num_heads=4, num_layers=1, max_seq_len=16,
-             norm="rmsnorm", activation="relu", tie_weights=False, init_std=0.08)
+# the microgpt preset's network (karpathy's microgpt.py), on the names' 27 tokens
+SHAPE = dict(PRESETS["microgpt"]["model"], vocab_size=27)
 TOKENS = [26, 8, 18, 0, 1, 4, 11, 11, 0, 26]  # [BOS] i s a b e l l a [BOS]
 
 

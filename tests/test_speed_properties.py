@@ -7,9 +7,9 @@ import random
 from micrograd_gpt import functional as F
 from micrograd_gpt.engine import Value, topological_order
 from micrograd_gpt.gpt import GPT, GPTConfig
+from micrograd_gpt.presets import PRESETS
 
-MICROGPT = dict(vocab_size=27, d_model=16, num_heads=4, num_layers=1, max_seq_len=16,
-                norm="rmsnorm", activation="relu", tie_weights=False, init_std=0.08)
+MICROGPT = dict(PRESETS["microgpt"]["model"], vocab_size=27)
 NAME = [0, 5, 13, 13, 1, 0]  # BOS e m m a BOS
 
 
