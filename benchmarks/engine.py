@@ -1,31 +1,34 @@
-"""How fast is the Value engine, per node? Builds and back-propagates graphs of about
-10^6 nodes and prints nanoseconds per node and memory. Numbers only, no pass/fail.
+"""How much does a node cost? The Value engine against the simplest Value that works.
 
-Three graphs:
+`BaselineValue` below is the smallest scalar autograd node one can write (micrograd's
+shape: data, grad, children, local derivatives; `+` and `*`; an iterative backward). It
+checks nothing, names nothing and tags nothing. The library's `Value` adds what users rely
+on: every number and derivative finite (or a clear error), operation names and labels for
+pictures and traces, module scopes for the GPT's one-box-per-module pictures, no_grad, and
+PyTorch's gradient rules. This prints what those cost, in nanoseconds per node, to build a
+graph and to back-propagate it, and the ratio Value / baseline:
+
   chain        y = ((x + 0.5) * 0.999999 + 0.5) * ...: one long path, each step an
-               operation node plus its constant (a plain number becomes a Value too).
-  wide fused   sum(W·x) for a k-wide input and m rows: linear() makes one fused "dot"
-               node per row and sum_values() one "sum" node, so almost every node is a leaf.
-  wide plain   the same numbers with fused_ops(False): the binary + and * chains a
-               learner would draw by hand. The ratio to "wide fused" is the fusion's gain.
+               operation node plus its constant (a plain number becomes a node in both).
+  wide plain   sum(W·x) from binary + and * (k inputs, m rows): a broad, shallow graph.
+  wide fused   the same sum with the library's fused nodes (one `dot` node per row, one
+               `sum`): far fewer nodes, so compare its whole time with "wide plain".
 
-Times are the median of --repeats runs (the graph is built, back-propagated and freed
-each time); the garbage collector stays on, as in ordinary use (--no-gc to compare). Each graph runs in its
-own forked process, so its peak resident memory (resource.getrusage) is its own; bytes
-per node come from tracemalloc on a smaller graph (tracemalloc slows Python down a lot).
+The two classes take turns on the same graph, run after run, and the medians are
+printed, so a busy machine slows both alike. Times are this process's CPU time
+(`time.process_time`), so other programs on a shared machine do not count. The garbage
+collector stays on, as in ordinary use (--no-gc to compare). Bytes per node come from tracemalloc on a smaller
+graph (tracemalloc slows Python down a lot).
 
-    python benchmarks/engine.py                 # about 10^6 nodes per graph
-    python benchmarks/engine.py --nodes 100000  # quicker
-    python benchmarks/engine.py --no-gc         # without the cyclic garbage collector
+    python benchmarks/engine.py                 # about 200,000 nodes per graph
+    python benchmarks/engine.py --nodes 1000000 --repeats 3
 """
 from __future__ import annotations
 
 import argparse
 import gc
-import multiprocessing
 import platform
 import random
-import resource
 import statistics
 import sys
 import time
@@ -40,120 +43,148 @@ from micrograd_gpt.engine import Value, topological_order  # noqa: E402
 WIDTH = 1000  # k: inputs per row of the wide graphs
 
 
-def chain_builder(n_nodes):
+class BaselineValue:
+    """The simplest scalar autograd node: no checks, no names, no scopes, no counter."""
+
+    __slots__ = ("data", "grad", "_prev", "_local_grads")
+
+    def __init__(self, data, children=(), local_grads=()):
+        self.data = data
+        self.grad = 0.0
+        self._prev = children
+        self._local_grads = local_grads
+
+    def __add__(self, other):
+        other = other if isinstance(other, BaselineValue) else BaselineValue(other)
+        return BaselineValue(self.data + other.data, (self, other), (1.0, 1.0))
+
+    def __mul__(self, other):
+        other = other if isinstance(other, BaselineValue) else BaselineValue(other)
+        return BaselineValue(self.data * other.data, (self, other), (other.data, self.data))
+
+    def backward(self):
+        order, visited, stack = [], set(), [(self, False)]
+        while stack:  # depth-first, without recursion; a node goes after its children
+            node, children_done = stack.pop()
+            if children_done:
+                order.append(node)
+            elif node not in visited:
+                visited.add(node)
+                stack.append((node, True))
+                stack.extend((child, False) for child in node._prev)
+        self.grad = 1.0
+        for node in reversed(order):
+            for child, local in zip(node._prev, node._local_grads):
+                child.grad += local * node.grad
+
+
+def chain_builder(cls, n_nodes):
     """A function that builds the chain graph of about n_nodes nodes and returns its root."""
     steps = max(1, (n_nodes - 1) // 2)  # each step: one constant + one operation node
 
     def build():
-        y = Value(1.0)
+        y = cls(1.0)
         for k in range(steps):
             y = y + 0.5 if k % 2 == 0 else y * 0.999999
         return y
     return build
 
 
-def wide_builder(n_nodes, fused, seed=0):
-    """A function that builds sum(W·x): k = WIDTH inputs, m rows, about n_nodes leaves."""
-    k = min(WIDTH, max(1, n_nodes // 2))
-    m = max(1, n_nodes // (k + 1))
+def wide_builder(cls, n_nodes, fused=False, seed=0):
+    """A function that builds sum(W·x), k = WIDTH inputs and m rows, sized so that the
+    plain graph has about n_nodes nodes (3 per weight: itself, its product, a running sum);
+    the fused graph of the same sum has about a third of them."""
     rng = random.Random(seed)
+    k = min(WIDTH, max(1, n_nodes // 4))
+    m = max(1, n_nodes // (3 * k + 1))
     x_numbers = [rng.uniform(-1, 1) for _ in range(k)]  # made once, outside the timing
     w_numbers = [[rng.uniform(-1, 1) for _ in range(k)] for _ in range(m)]
 
     def build():
-        x = [Value(v) for v in x_numbers]
-        weight = [[Value(v) for v in row] for row in w_numbers]
-        with F.fused_ops(fused):
-            return F.sum_values(F.linear(x, weight))
+        x = [cls(v) for v in x_numbers]
+        weight = [[cls(v) for v in row] for row in w_numbers]
+        if cls is Value:
+            with F.fused_ops(fused):
+                return F.sum_values(F.linear(x, weight))
+        rows = []
+        for row in weight:  # the baseline: the plain chains of * and +
+            total = row[0] * x[0]
+            for w, xi in zip(row[1:], x[1:]):
+                total = total + w * xi
+            rows.append(total)
+        total = rows[0]
+        for r in rows[1:]:
+            total = total + r
+        return total
     return build
 
 
-def time_once(build, count_nodes=False):
-    """(seconds to build, seconds for backward, node count or None) for one fresh graph."""
+def count_nodes(root):
+    seen, stack = {root}, [root]
+    while stack:
+        for child in stack.pop()._prev:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return len(seen)
+
+
+def time_once(build):
+    """(seconds to build, seconds for backward) for one fresh graph."""
     gc.collect()
-    start = time.perf_counter()
+    start = time.process_time()
     root = build()
-    built = time.perf_counter()
+    built = time.process_time()
     root.backward()
-    done = time.perf_counter()
-    nodes = len(topological_order(root)) if count_nodes else None  # after the clock stops
+    done = time.process_time()
     del root
-    return built - start, done - built, nodes
+    return built - start, done - built
 
 
 def bytes_per_node(build):
-    """Python bytes allocated per node at the peak of building and back-propagating (from
-    tracemalloc, which slows everything down, so it runs on a smaller graph)."""
+    """Python bytes allocated per node at the peak of building and back-propagating."""
     gc.collect()
     tracemalloc.start()
     root = build()
     root.backward()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    nodes = len(topological_order(root))
+    nodes = count_nodes(root)
     del root
     return peak / nodes
 
 
-def peak_rss_mb():
-    """This process's peak resident memory so far (ru_maxrss is in kB on Linux, B on macOS)."""
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
-
-
-def measure(make, n_nodes, repeats, traced_nodes, gc_off=False):
-    """All the numbers for one kind of graph, measured in the current process."""
-    build = make(n_nodes)
-    rss_before = peak_rss_mb()
+def measure(builders, repeats, traced_builders, gc_off=False):
+    """{name: numbers} for builders of the same graph, timed in turns (name by name inside
+    each round), so that the machine's load falls on all of them alike."""
+    times = {name: [] for name in builders}
     if gc_off:
         gc.disable()
-    runs = [time_once(build, count_nodes=(i == 0)) for i in range(repeats)]
-    gc.enable()
-    rss_growth = peak_rss_mb() - rss_before
-    nodes = runs[0][2]
-    build_s = statistics.median(r[0] for r in runs)
-    backward_s = statistics.median(r[1] for r in runs)
-    return {
-        "nodes": nodes, "build_s": build_s, "backward_s": backward_s,
-        "build_ns": build_s / nodes * 1e9, "backward_ns": backward_s / nodes * 1e9,
-        "rss_mb": rss_growth, "bytes_per_node": bytes_per_node(make(traced_nodes)),
-    }
-
-
-def _measure_in_child(queue, *args):
-    queue.put(measure(*args))
-
-
-def measure_isolated(*args):
-    """measure() in a fresh forked process, so each graph's peak memory is its own.
-    Where fork is unavailable it runs here, and the memory column is the process's."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return measure(*args)
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    child = context.Process(target=_measure_in_child, args=(queue, *args))
-    child.start()
-    row = queue.get()
-    child.join()
-    return row
-
-
-GRAPHS = {
-    "chain": chain_builder,
-    "wide fused": lambda n: wide_builder(n, fused=True),
-    "wide plain": lambda n: wide_builder(n, fused=False),
-}
+    try:
+        for _ in range(repeats):
+            for name, build in builders.items():
+                times[name].append(time_once(build))
+    finally:
+        gc.enable()
+    rows = {}
+    for name, build in builders.items():
+        nodes = count_nodes(build())
+        build_s = statistics.median(t[0] for t in times[name])
+        backward_s = statistics.median(t[1] for t in times[name])
+        rows[name] = {"nodes": nodes, "build_s": build_s, "backward_s": backward_s,
+                      "build_ns": build_s / nodes * 1e9, "backward_ns": backward_s / nodes * 1e9,
+                      "bytes_per_node": bytes_per_node(traced_builders[name])}
+    return rows
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--nodes", type=int, default=1_000_000,
-                        help="about how many nodes each graph has (default 1,000,000)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="timed runs per graph; the median is printed (default 3)")
+    parser.add_argument("--nodes", type=int, default=200_000,
+                        help="about how many nodes each graph has (default 200,000)")
+    parser.add_argument("--repeats", type=int, default=9,
+                        help="timed runs per graph and class; the median is printed (default 9)")
     parser.add_argument("--no-gc", action="store_true",
-                        help="switch the cyclic garbage collector off while timing (its passes "
-                             "over millions of live nodes are a large part of the build time)")
+                        help="switch the cyclic garbage collector off while timing")
     args = parser.parse_args(argv)
     if args.nodes < 3:
         parser.error(f"--nodes must be at least 3, got {args.nodes}")
@@ -162,33 +193,45 @@ def parse_args(argv=None):
     return args
 
 
+def print_row(graph, name, row):
+    print(f"{graph:<11} {name:<9} {row['nodes']:>10,} {row['build_ns']:>9.0f} "
+          f"{row['backward_ns']:>9.0f} {row['build_s'] + row['backward_s']:>8.3f} "
+          f"{row['bytes_per_node']:>7.0f}", flush=True)
+
+
 def main(argv=None):
     args = parse_args(argv)
-    traced_nodes = min(args.nodes, 50_000)
-    gc_state = "off" if args.no_gc else "on"
-    print(f"Value engine, ~{args.nodes:,} nodes per graph, median of {args.repeats} runs, "
-          f"gc {gc_state}; Python {platform.python_version()} on {platform.machine()}")
-    print(f"{'graph':<12} {'nodes':>11} {'build':>9} {'backward':>9} {'total':>7} "
-          f"{'peak RSS':>9} {'traced':>7}")
-    print(f"{'':<12} {'':>11} {'ns/node':>9} {'ns/node':>9} {'s':>7} {'+MB':>9} "
-          f"{'B/node':>7}")
-    rows = {}
-    for name, make in GRAPHS.items():
-        row = rows[name] = measure_isolated(make, args.nodes, args.repeats, traced_nodes,
-                                            args.no_gc)
-        print(f"{name:<12} {row['nodes']:>11,} {row['build_ns']:>9.0f} {row['backward_ns']:>9.0f} "
-              f"{row['build_s'] + row['backward_s']:>7.2f} {row['rss_mb']:>9.0f} "
-              f"{row['bytes_per_node']:>7.0f}", flush=True)
-    fused, plain = rows["wide fused"], rows["wide plain"]
+    traced = min(args.nodes, 20_000)
+    print(f"Value vs BaselineValue, ~{args.nodes:,} nodes per graph, median of {args.repeats} "
+          f"runs taken in turns, gc {'off' if args.no_gc else 'on'}; Python "
+          f"{platform.python_version()} on {platform.machine()}")
+    print(f"{'graph':<11} {'class':<9} {'nodes':>10} {'build':>9} {'backward':>9} "
+          f"{'total':>8} {'traced':>7}")
+    print(f"{'':<11} {'':<9} {'':>10} {'ns/node':>9} {'ns/node':>9} {'s':>8} {'B/node':>7}")
+    ratios = {}
+    for graph, make in (("chain", chain_builder),
+                        ("wide plain", lambda cls, n: wide_builder(cls, n, fused=False))):
+        rows = measure({"Value": make(Value, args.nodes), "baseline": make(BaselineValue, args.nodes)},
+                       args.repeats, {"Value": make(Value, traced),
+                                      "baseline": make(BaselineValue, traced)}, args.no_gc)
+        for name, row in rows.items():
+            print_row(graph, name, row)
+        ratios[graph] = (rows["Value"]["build_ns"] / rows["baseline"]["build_ns"],
+                         rows["Value"]["backward_ns"] / rows["baseline"]["backward_ns"])
+        plain = rows["Value"]
+    fused = measure({"Value": wide_builder(Value, args.nodes, fused=True)}, args.repeats,
+                    {"Value": wide_builder(Value, traced, fused=True)}, args.no_gc)["Value"]
+    print_row("wide fused", "Value", fused)
+    for graph, (build, backward) in ratios.items():
+        print(f"Value / baseline, {graph}: build {build:.2f}x, backward {backward:.2f}x "
+              f"(per node)")
     # the same computation both ways: compare whole times, not per-node times
-    print(f"fused vs plain, same sum(W·x): {plain['nodes'] / fused['nodes']:.2f}x fewer nodes, "
-          f"build {plain['build_s'] / fused['build_s']:.2f}x and backward "
-          f"{plain['backward_s'] / fused['backward_s']:.2f}x faster")
-    print("peak RSS +MB: growth of the resident memory while that graph was built and "
-          "back-propagated;\ntraced B/node: Python allocations per node (tracemalloc, on a "
-          f"{traced_nodes:,}-node graph)")
-    return 0
+    print(f"fused vs plain Value, same sum(W·x): {plain['nodes'] / fused['nodes']:.1f}x fewer "
+          f"nodes, build {plain['build_s'] / fused['build_s']:.1f}x and backward "
+          f"{plain['backward_s'] / fused['backward_s']:.1f}x faster")
+    return ratios
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
+    sys.exit(0)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from micrograd_gpt import Value
 from micrograd_gpt import functional as F
+from micrograd_gpt.engine import record_scopes
 from micrograd_gpt.nn import Linear, Module
 from micrograd_gpt.train import training_step_graph
 from micrograd_gpt.viz import draw_dot, module_summary, draw_modules, \
@@ -67,7 +68,8 @@ def mlp_modules(out):
     model = TinyMLP(random.Random(0))
     names = model.named_parameters()
     x = [Value(0.0, label="x0"), Value(1.0, label="x1")]
-    loss = (model(x) - 1.0) ** 2
+    with record_scopes():  # tag each node with the module that made it
+        loss = (model(x) - 1.0) ** 2
     loss.backward()
     render_graph(draw_dot(loss, group="module", names=names), out / "mlp_modules.svg")
 

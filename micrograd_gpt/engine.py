@@ -23,21 +23,27 @@ Gradient semantics (the same as PyTorch):
   twice on the same graph adds exactly the same amount to the leaves again. (micrograd
   keeps stale interior gradients, so its second call adds too much.)
 
-Numbers: every Value holds a finite Python float. Non-finite numbers (nan, inf) are
-refused where they enter (`Value(nan)`, `x + inf`), and operations that would create one
-from finite inputs (exp overflow, log(0), x / 0, 0 ** -1, 1e200 * 1e200) raise a
-`ValueError` naming the operation and the value.
+Numbers: every Value holds a finite Python float, and every local derivative is finite.
+Non-finite numbers (nan, inf) are refused where they enter (`Value(nan)`, `x + inf`), and
+operations that would create one from finite inputs (exp overflow, log(0), x / 0,
+0 ** -1, 1e200 * 1e200, a derivative like 1/x at x = 5e-324) raise a `ValueError` naming
+the operation and the value. Gradients are checked too, without a test per edge:
+`backward()` refuses a seed gradient that is not a finite number, looks at each node's
+gradient once (when it is about to pass it on, and the leaves' at the end), and raises a
+`NonFiniteGradientError` naming the first node whose gradient overflowed, and how.
 """
 from __future__ import annotations
 
 import contextlib
 import math
 import numbers
-from itertools import count
+import sys
 from operator import attrgetter
 
-__all__ = ["Value", "OperandError", "DivisionByZeroError", "FloatOverflowError", "topological_order", "no_grad", "enable_grad", "is_grad_enabled", "module_scope", "current_scope",
-           "TemporarySetting"]
+__all__ = ["Value", "OperandError", "DivisionByZeroError", "FloatOverflowError",
+           "NonFiniteGradientError", "topological_order", "no_grad", "enable_grad",
+           "is_grad_enabled", "module_scope", "current_scope", "call_in_scope",
+           "record_scopes", "is_recording_scopes", "scope_of", "TemporarySetting"]
 
 # ---------------------------------------------------------------------------------------
 # Global switches. They are plain module globals (read on every node creation, so they
@@ -45,7 +51,12 @@ __all__ = ["Value", "OperandError", "DivisionByZeroError", "FloatOverflowError",
 # ---------------------------------------------------------------------------------------
 _grad_enabled = True      # False inside `no_grad()`: new nodes keep no children
 _scope = ""               # dotted name of the module whose forward is running ("" = none)
-_creation_counter = count()  # every node gets the next number: children are always older
+_recording_scopes = False  # True inside `record_scopes()`: modules tag their nodes
+
+# A float x is finite exactly when _LOWEST <= x <= _HIGHEST (nan compares False with
+# everything). This test allocates nothing, unlike `x - x`, so it is the cheap one.
+_HIGHEST = sys.float_info.max
+_LOWEST = -_HIGHEST
 
 
 class Value:
@@ -63,41 +74,56 @@ class Value:
         label: an optional name, shown in graphs and traces.
     Internal (read by backward, graph drawing and traces):
         _prev: tuple of child Values; _local_grads: d(self)/d(child) for each child;
-        _op: the operation's name; _scope: the module that created the node; _seq: the
-        creation number (children are always created before their parents).
+        _op: the operation's name ("" for a leaf); _scope: the module that made the node,
+        set only inside `record_scopes()` (read it with `scope_of(node)`).
+
+    Creating a node is the hot path of the whole library (a training step makes tens of
+    thousands), so `__init__` does only what every node needs: the operations check their
+    own results (only those that can overflow), and the switches `no_grad()` and
+    `record_scopes()` swap in an `__init__` of their own while they are on (see
+    `_choose_init`), so the usual node pays for neither. benchmarks/engine.py measures
+    what a node costs against the simplest Value one can write.
     """
 
-    __slots__ = ("data", "grad", "_prev", "_local_grads", "_op", "label", "_scope", "_seq")
+    __slots__ = ("data", "grad", "_prev", "_local_grads", "_op", "label", "_scope")
 
     def __init__(self, data, _children=(), _local_grads=(), _op="", label=""):
-        # One cheap test on the hot path: `data - data` is 0.0 (falsy) for every finite
-        # float and nan (truthy) for nan and ±inf.
-        if type(data) is not float or data - data:
-            data = _checked_number(data, _op)
+        # A leaf (an input, a parameter, a constant) is checked here: a finite float. An
+        # operation's result is checked by the operation itself, where it can overflow.
+        if not _op and (type(data) is not float or not _LOWEST <= data <= _HIGHEST):
+            data = _checked_number(data)
         self.data = data
         self.grad = 0.0
-        if _grad_enabled:
-            self._prev = _children
-            self._local_grads = _local_grads
-        else:  # no_grad(): remember nothing, so no graph is built
-            self._prev = ()
-            self._local_grads = ()
+        self._prev = _children
+        self._local_grads = _local_grads
         self._op = _op
         self.label = label
-        self._scope = _scope
-        self._seq = next(_creation_counter)
 
     # ---- arithmetic: the primitive operations, each with its local derivatives ----------
 
     def __add__(self, other):
-        other = _as_value(other, "+")
+        if type(other) is not Value:  # a plain number becomes a constant node
+            try:
+                other = Value(other)  # (Value() checks the number; this says where it was)
+            except ValueError:
+                raise _bad_operand(other, "+") from None
+        out = self.data + other.data
+        if not _LOWEST <= out <= _HIGHEST:  # inf or nan: the sum of two floats overflowed
+            raise _overflow("+", self, other, out)
         # d(a+b)/da = 1, d(a+b)/db = 1
-        return Value(self.data + other.data, (self, other), (1.0, 1.0), "+")
+        return Value(out, (self, other), (1.0, 1.0), "+")
 
     def __mul__(self, other):
-        other = _as_value(other, "*")
+        if type(other) is not Value:
+            try:
+                other = Value(other)
+            except ValueError:
+                raise _bad_operand(other, "*") from None
+        out = self.data * other.data
+        if not _LOWEST <= out <= _HIGHEST:
+            raise _overflow("*", self, other, out)
         # d(a*b)/da = b, d(a*b)/db = a
-        return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
+        return Value(out, (self, other), (other.data, self.data), "*")
 
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
@@ -118,6 +144,7 @@ class Value:
             local = p * x ** (p - 1) if p != 0 else 0.0
         except OverflowError:
             raise FloatOverflowError(f"{x:g} ** {p:g} (or its derivative) overflows a float") from None
+        _check_derivatives((local,), f"{x:g} ** {p:g}")
         return Value(out, (self,), (local,), f"**{p:g}")
 
     def _pow_value(self, exponent):
@@ -132,6 +159,7 @@ class Value:
             locals_ = (b * a ** (b - 1), out * math.log(a))
         except OverflowError:
             raise FloatOverflowError(f"{a:g} ** {b:g} (or its derivative) overflows a float") from None
+        _check_derivatives(locals_, f"{a:g} ** {b:g}")
         return Value(out, (self, exponent), locals_, "**")
 
     def exp(self):
@@ -147,8 +175,10 @@ class Value:
         x = self.data
         if x <= 0:
             raise ValueError(f"log({x:g}) is undefined: log needs a positive input")
-        # d(ln x)/dx = 1/x
-        return Value(math.log(x), (self,), (1.0 / x,), "log")
+        # d(ln x)/dx = 1/x   (too large for a float when x < 5.6e-309)
+        local = 1.0 / x
+        _check_derivatives((local,), f"log({x:g})")
+        return Value(math.log(x), (self,), (local,), "log")
 
     def sqrt(self):
         x = self.data
@@ -196,18 +226,33 @@ class Value:
         return self  # +x is x itself: no new node
 
     def __sub__(self, other):
-        other = _as_value(other, "-")
+        if type(other) is not Value:
+            try:
+                other = Value(other)
+            except ValueError:
+                raise _bad_operand(other, "-") from None
+        out = self.data - other.data
+        if not _LOWEST <= out <= _HIGHEST:
+            raise _overflow("-", self, other, out)
         # d(a-b)/da = 1, d(a-b)/db = -1
-        return Value(self.data - other.data, (self, other), (1.0, -1.0), "-")
+        return Value(out, (self, other), (1.0, -1.0), "-")
 
     def __truediv__(self, other):
-        other = _as_value(other, "/")
+        if type(other) is not Value:
+            try:
+                other = Value(other)
+            except ValueError:
+                raise _bad_operand(other, "/") from None
         a, b = self.data, other.data
         if b == 0.0:
             raise DivisionByZeroError(f"division by zero: {a:g} / 0")
         out = a / b
+        if not _LOWEST <= out <= _HIGHEST:
+            raise _overflow("/", self, other, out)
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b² (written -(a/b)/b so a tiny b cannot underflow b²)
-        return Value(out, (self, other), (1.0 / b, -out / b), "/")
+        locals_ = (1.0 / b, -out / b)
+        _check_derivatives(locals_, f"{a:g} / {b:g}")
+        return Value(out, (self, other), locals_, "/")
 
     # ---- the reflected forms, so plain numbers work on either side ------------------------
 
@@ -256,25 +301,32 @@ class Value:
     def backward(self, grad=1.0):
         """Fill in `.grad` of every node this Value depends on (reverse-mode autodiff).
 
-        `grad` is d(final output)/d(self); the default 1.0 means "self is the output".
-        Interior nodes start from zero; leaves accumulate (see the module docstring).
+        `grad` is d(final output)/d(self); the default 1.0 means "self is the output". It
+        must be a finite number. Interior nodes start from zero; leaves accumulate (see
+        the module docstring). A gradient that overflows (inf or nan) stops backward with
+        a `NonFiniteGradientError` that names the node and the edge it came through.
         """
-        # Only interior nodes pass gradients on; leaves (parameters, inputs, constants) just
-        # receive them. So the walk needs the interior nodes alone, in topological order.
+        grad = _seed_gradient(grad)
         if not self._prev:  # a leaf on its own: d self/d self = 1, accumulated like any leaf
-            self.grad += float(grad)
+            self.grad += grad
+            _check_leaf_gradients((self,), ())
             return
-        order = _interior_nodes_in_order(self)
+        # Only interior nodes pass gradients on; leaves (parameters, inputs, constants) just
+        # receive them. So the walk needs the interior nodes, in topological order.
+        order, leaves = _graph_below(self)
         for node in order:
             node.grad = 0.0
-        self.grad = float(grad)
+        self.grad = grad
         # From the output back to the inputs: each node is finished (every parent has added
         # its share) before it passes its gradient on to its children.
         for node in reversed(order):
             g = node.grad
             if g:  # a zero gradient has nothing to pass on (below a relu, an unused path)
+                if not _LOWEST <= g <= _HIGHEST:  # inf or nan: one test per node, not per edge
+                    raise _non_finite_gradient(node, order)
                 for child, local in zip(node._prev, node._local_grads):
                     child.grad += local * g
+        _check_leaf_gradients(leaves, order)
 
     def zero_grad(self):
         """Set the gradient of this Value and of everything below it to 0."""
@@ -300,44 +352,65 @@ def gelu_and_derivative(x):
     """(gelu(x), d gelu/dx) for a float x: GPT-2's tanh approximation
     gelu(x) = 0.5·x·(1 + tanh(u)),  u = √(2/π)·(x + 0.044715·x³)."""
     t = math.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+    y = 0.5 * x * (1.0 + t)
+    if t * t == 1.0:
+        # tanh is saturated (|u| > ~19), so 1 - t² = 0 and the second term of the
+        # derivative is 0. Written apart because for |x| > ~1e102 x³ overflows to inf,
+        # and 0 · inf would be nan.
+        return y, 0.5 * (1.0 + t)
     # product rule: d/dx = 0.5(1+t) + 0.5x·(1-t²)·du/dx,  du/dx = √(2/π)(1 + 3·0.044715·x²)
     du_dx = _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
-    return 0.5 * x * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du_dx
+    return y, 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du_dx
 
 
 def topological_order(root):
     """All nodes `root` depends on (root included), each after all of its children.
 
-    No recursion, so graphs of any depth work. Every node is created after its children,
-    so sorting the reachable nodes by creation number is a valid topological order.
+    A depth-first walk that lists a node once all of its children are listed (children
+    in order, left to right): the order in which a careful hand computation would go. No
+    recursion, so graphs of any depth work.
     """
-    seen = {root}
-    stack = [root]
+    order = []
+    listed = {root}
+    stack = [(root, iter(root._prev))]
     while stack:
-        node = stack.pop()
-        for child in node._prev:
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return sorted(seen, key=_creation_number)
+        node, children = stack[-1]
+        for child in children:
+            if child not in listed:
+                listed.add(child)
+                stack.append((child, iter(child._prev)))
+                break
+        else:  # every child is listed: now the node itself
+            stack.pop()
+            order.append(node)
+    return order
 
 
-def _interior_nodes_in_order(root):
-    """Like topological_order, but only the nodes that have children (and root).
+def _graph_below(root):
+    """(the interior nodes below `root` and root, in topological order; the leaves).
 
-    Backward spends its time on edges: skipping the leaves here saves a set lookup for
-    every edge into a parameter, which is half the edges of a Linear layer."""
-    seen = {root}
-    stack = [root]
+    Like topological_order, but the leaves are kept apart (in a dict, as an ordered set):
+    backward walks the interior nodes only, and checks the leaves' gradients at the end."""
+    order = []
+    leaves = {}
+    listed = {root}
+    stack = [(root, iter(root._prev))]
     while stack:
-        for child in stack.pop()._prev:
-            if child._prev and child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return sorted(seen, key=_creation_number)
+        node, children = stack[-1]
+        for child in children:
+            if not child._prev:
+                leaves[child] = None
+            elif child not in listed:
+                listed.add(child)
+                stack.append((child, iter(child._prev)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order, leaves
 
 
-_creation_number = attrgetter("_seq")
+_grad_of = attrgetter("grad")
 
 
 # ---------------------------------------------------------------------------------------
@@ -351,6 +424,12 @@ class DivisionByZeroError(ZeroDivisionError, ValueError):
 class FloatOverflowError(OverflowError, ValueError):
     """A result (or its derivative) too large for a float: exp(1000), 10.0 ** 400,
     1e200 * 1e200. Both an OverflowError and a ValueError."""
+
+
+class NonFiniteGradientError(ArithmeticError, ValueError):
+    """backward() met a gradient that is not a finite number (it overflowed to inf, or
+    became nan). The message names the node and the edge it came through. Both an
+    ArithmeticError and a ValueError (what this library raises for every bad input)."""
 
 
 class OperandError(TypeError, ValueError):
@@ -375,25 +454,121 @@ def _as_float(x, op):
     return f
 
 
-def _checked_number(data, op):
-    """The slow path of Value(): convert a non-float, or explain a non-finite result."""
+def _checked_number(data):
+    """The slow path of Value(): convert a number that is not a float, or say what is wrong."""
     if type(data) is not float:
         return _as_float(data, "Value()")
-    if op:  # an operation produced it: float overflow in + or *, for example
-        raise FloatOverflowError(
-            f"the operation {op!r} produced {data!r}: the result overflows a float")
     raise ValueError(f"Value() got {data!r}: only finite numbers are allowed")
+
+
+def _overflow(op, a, b, result):
+    """The error for an operation whose result is not a finite float."""
+    return FloatOverflowError(f"the operation {op!r} on {a.data:g} and {b.data:g} produced "
+                              f"{result!r}: the result overflows a float")
 
 
 def _as_value(x, op):
     """Wrap a plain number as a constant Value, so every operand is a graph node."""
     if isinstance(x, Value):
         return x
-    return Value(_as_float(x, op))
+    try:
+        return Value(x)  # a leaf: Value() checks the number
+    except ValueError:
+        raise _bad_operand(x, op) from None
+
+
+def _bad_operand(x, op):
+    """The error for an operand that Value() refused (it is not a finite number), naming
+    the operation: `_as_float` says what is wrong with it."""
+    try:
+        _as_float(x, op)
+    except ValueError as error:
+        return error
+    raise AssertionError(f"{x!r} was refused by Value() but not by _as_float")
 
 
 def _data_of(x):
     return x.data if isinstance(x, Value) else x
+
+
+def _check_derivatives(locals_, what):
+    """Refuse a local derivative that overflowed (1/x at x = 5e-324, for example): every
+    derivative stored in a node is finite, so backward only has to watch the products."""
+    for local in locals_:
+        if not math.isfinite(local):
+            raise FloatOverflowError(
+                f"{what}: its derivative is {local!r}, too large for a float (the input is "
+                "too close to where the derivative is infinite)")
+
+
+# ---------------------------------------------------------------------------------------
+# Checking gradients: the seed, each node once, and the error that says where and how
+# ---------------------------------------------------------------------------------------
+def _seed_gradient(grad):
+    """backward()'s `grad` as a finite float, or one ValueError saying what is wrong."""
+    if type(grad) is float and math.isfinite(grad):
+        return grad
+    if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
+        raise OperandError(
+            f"backward: grad must be a finite number (d output / d self, usually 1.0), got "
+            f"{type(grad).__name__} {grad!r}"
+            + (" (convert text with float() first)" if isinstance(grad, str) else ""))
+    try:
+        grad = float(grad)
+    except OverflowError:
+        raise FloatOverflowError(f"backward: grad {grad!r} is too large for a float") from None
+    if not math.isfinite(grad):
+        raise ValueError(f"backward: grad must be a finite number (d output / d self, "
+                         f"usually 1.0), got {grad!r}")
+    return grad
+
+
+def _check_leaf_gradients(leaves, order):
+    """After the walk: every leaf's gradient must be finite. One sum in C over all of them
+    (a nan or inf anywhere makes the sum non-finite); only if it is not finite, look at
+    each leaf to find which one (a sum of large finite gradients can overflow by itself)."""
+    total = sum(map(_grad_of, leaves))
+    if not _LOWEST <= total <= _HIGHEST:
+        for leaf in leaves:
+            if not _LOWEST <= leaf.grad <= _HIGHEST:
+                raise _non_finite_gradient(leaf, order)
+
+
+def _non_finite_gradient(node, order):
+    """The error for `node`, whose gradient is inf or nan: which node, and how it got there.
+
+    Every node that uses `node` (its parents, in `order`) has already passed its share:
+    local derivative × its own gradient. Those gradients were finite (backward checks each
+    node before it passes anything on), and the local derivatives are finite (checked when
+    the node was made), so the culprit is a product that overflowed, or the sum of the
+    shares, or a gradient that was not finite before this backward() began (a leaf)."""
+    shares = [(parent, local, parent.grad) for parent in order
+              for child, local in zip(parent._prev, parent._local_grads) if child is node]
+    how = "it was already not finite before this backward() (leaves accumulate: reset " \
+          "it with zero_grad())"
+    for parent, local, g in shares:
+        if not math.isfinite(local * g):
+            how = (f"{_describe(parent)} passes it local derivative × gradient = "
+                   f"{local:.6g} × {g:.6g} = {local * g!r}, too large for a float")
+            break
+    else:
+        total = sum(local * g for _, local, g in shares)
+        if shares and not math.isfinite(total):
+            how = f"the sum of its {len(shares)} shares (local derivative × gradient) overflows"
+    return NonFiniteGradientError(
+        f"backward: the gradient of {_describe(node)} became {node.grad!r}: {how}. The "
+        "numbers are too large somewhere above it (scale the inputs or the loss down, or "
+        "lower the learning rate); the gradients of this backward() are incomplete.")
+
+
+def _describe(node):
+    """A node in words, for error messages: its label or operation, data and module."""
+    name = f"{node.label!r}" if node.label else (
+        f"the result of {node._op!r}" if node._prev else "a constant")
+    kind = "" if node._prev or not node.label else "a leaf, "
+    scope = scope_of(node)
+    where = f", in module {scope}" if scope else ""
+    return f"{name} ({kind}data {node.data:.6g}{where})"
 
 
 # ---------------------------------------------------------------------------------------
@@ -403,25 +578,62 @@ class TemporarySetting(contextlib.ContextDecorator):
     """Set one module-level switch for the length of a `with` block, then put the old value
     back, even if the block raises. Also a decorator: `@no_grad()` wraps a function in it.
 
-    The switches stay plain module globals (not attributes of some settings object) because
-    `Value()` reads them for every new node, and a global is the cheapest thing to read.
-    `no_grad`, `enable_grad`, `module_scope` and `functional.fused_ops` are all this class.
+    The switches stay plain module globals (not attributes of some settings object), as
+    they are read in hot loops and a global is the cheapest thing to read. `on_change` (if
+    given) runs after every change: the engine's switches use it to pick Value's
+    `__init__`. `no_grad`, `enable_grad`, `module_scope`, `record_scopes` and
+    `functional.fused_ops` are all this class.
     """
 
-    def __init__(self, namespace, name, value):
+    def __init__(self, namespace, name, value, on_change=None):
         self._namespace = namespace  # the globals() of the module that owns the switch
         self._name = name
         self._value = value
+        self._on_change = on_change
         self._saved = []             # a stack, so one object can be entered twice
 
     def __enter__(self):
         self._saved.append(self._namespace[self._name])
         self._namespace[self._name] = self._value
+        if self._on_change:
+            self._on_change()
         return self
 
     def __exit__(self, *exc):
         self._namespace[self._name] = self._saved.pop()
+        if self._on_change:
+            self._on_change()
         return False
+
+
+# Value.__init__ in its three versions. The usual one (defined in the class) records the
+# graph and nothing else; the switches below swap in one of these two while they are on,
+# so that an ordinary node pays for no test of either switch.
+_init_recording = Value.__init__
+
+
+def _init_without_graph(self, data, _children=(), _local_grads=(), _op="", label=""):
+    """Value.__init__ inside no_grad(): the same node, with no children to remember, so
+    no graph is built."""
+    _init_recording(self, data, (), (), _op, label)
+
+
+def _init_with_scope(self, data, _children=(), _local_grads=(), _op="", label=""):
+    """Value.__init__ inside record_scopes() or module_scope(): also remember the module
+    whose forward made the node (see `scope_of`)."""
+    _init_recording(self, data, _children, _local_grads, _op, label)
+    if _scope:
+        self._scope = _scope
+
+
+def _choose_init():
+    """Point Value.__init__ at the version that the switches ask for (called by them)."""
+    if not _grad_enabled:
+        Value.__init__ = _init_without_graph
+    elif _recording_scopes or _scope:
+        Value.__init__ = _init_with_scope
+    else:
+        Value.__init__ = _init_recording
 
 
 class no_grad(TemporarySetting):
@@ -430,14 +642,14 @@ class no_grad(TemporarySetting):
     and inference is faster. The numbers are computed exactly as usual."""
 
     def __init__(self):
-        super().__init__(globals(), "_grad_enabled", False)
+        super().__init__(globals(), "_grad_enabled", False, _choose_init)
 
 
 class enable_grad(TemporarySetting):
     """Turn graph recording back on inside a `no_grad()` block."""
 
     def __init__(self):
-        super().__init__(globals(), "_grad_enabled", True)
+        super().__init__(globals(), "_grad_enabled", True, _choose_init)
 
 
 def is_grad_enabled():
@@ -447,14 +659,50 @@ def is_grad_enabled():
 
 class module_scope(TemporarySetting):
     """`with module_scope("blocks.0.attn"):` tags every node created inside with that
-    dotted name (read back as `value._scope`), so graph drawings can group nodes by
-    the module that made them. Modules enter their scope automatically in `__call__`."""
+    dotted name (read back with `scope_of(value)`), so graph drawings can group nodes by
+    the module that made them. Inside `record_scopes()`, modules enter their own scope
+    automatically when called."""
 
     def __init__(self, name):
-        super().__init__(globals(), "_scope", name)
+        super().__init__(globals(), "_scope", name, _choose_init)
         self.name = name
 
 
+class record_scopes(TemporarySetting):
+    """`with record_scopes():` every module called inside tags the nodes it creates with
+    its dotted name (`blocks.0.attn`), so that `viz.draw_dot(root, collapse=True)` can
+    draw the graph one box per module. Off by default: the tag costs a little on every
+    node, and only pictures read it (`train.training_step_graph` turns it on)."""
+
+    def __init__(self, enabled=True):
+        super().__init__(globals(), "_recording_scopes", bool(enabled), _choose_init)
+
+
+def is_recording_scopes():
+    """True inside `record_scopes()`."""
+    return _recording_scopes
+
+
 def current_scope():
-    """The dotted name of the module whose forward is running now ("" outside modules)."""
+    """The dotted name of the module whose forward is running now ("" outside modules,
+    and always "" unless scopes are recorded)."""
     return _scope
+
+
+def scope_of(node):
+    """The dotted name of the module that made `node` ("" if none, or if it was made
+    outside `record_scopes()`)."""
+    return getattr(node, "_scope", "")
+
+
+def call_in_scope(name, function, *args, **kwargs):
+    """`function(*args, **kwargs)` inside `module_scope(name)`: the same effect, without
+    making a context-manager object. `Module.__call__` uses it (inside record_scopes()),
+    because it runs for every module at every position of every sequence."""
+    global _scope
+    outer = _scope
+    _scope = name
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _scope = outer

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 from .checks import check_number, check_numbers
-from .engine import Value
+from .engine import NonFiniteGradientError, Value
 
 __all__ = ["gradcheck", "GradcheckResult"]
 
@@ -30,6 +30,8 @@ class GradcheckResult:
     analytic[i] is backward()'s gradient for input i, numeric[i] the finite-difference one;
     errors[i] = |analytic - numeric| / max(1, |numeric|) (absolute for small gradients,
     relative for large ones); worst_error is the largest; passed says worst_error <= tol.
+    backward_error is the message of backward()'s NonFiniteGradientError when a gradient
+    overflowed or became nan ("" otherwise): then the check fails, whatever the errors say.
     """
 
     inputs: list
@@ -39,6 +41,7 @@ class GradcheckResult:
     worst_error: float
     tol: float
     passed: bool = field(default=False)
+    backward_error: str = ""
 
     def __str__(self):
         lines = [f"{'input':>5} {'x':>12} {'backward()':>16} {'numeric':>16} {'error':>9}"]
@@ -47,6 +50,8 @@ class GradcheckResult:
             lines.append(f"{i:>5} {x:>12.6g} {a:>16.10g} {n:>16.10g} {e:>9.2e}")
         verdict = "PASSED" if self.passed else "FAILED"
         lines.append(f"{verdict}: worst error {self.worst_error:.2e} (tolerance {self.tol:.0e})")
+        if self.backward_error:
+            lines.append(self.backward_error)
         return "\n".join(lines)
 
     def __bool__(self):
@@ -74,7 +79,11 @@ def gradcheck(func, inputs, h=1e-6, tol=1e-6):
     if not isinstance(out, Value):
         raise ValueError(
             f"gradcheck: func must return a single Value, got {type(out).__name__}")
-    out.backward()
+    backward_error = ""
+    try:
+        out.backward()
+    except NonFiniteGradientError as error:  # a derivative is nan or overflows: a failure
+        backward_error = str(error)
     analytic = [leaf.grad for leaf in leaves]
 
     def f_at(values):
@@ -89,7 +98,8 @@ def gradcheck(func, inputs, h=1e-6, tol=1e-6):
 
     errors = [_error(a, n) for a, n in zip(analytic, numeric)]
     worst = max(errors)
-    return GradcheckResult(xs, analytic, numeric, errors, worst, tol, worst <= tol)
+    return GradcheckResult(xs, analytic, numeric, errors, worst, tol,
+                           worst <= tol and not backward_error, backward_error)
 
 
 def _error(analytic, numeric):

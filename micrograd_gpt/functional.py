@@ -25,6 +25,7 @@ with numbers only (generation and evaluation use it; see nn.py).
 from __future__ import annotations
 
 import math
+import sys
 from operator import mul
 
 from . import engine
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 _fused = True
+_HIGHEST = sys.float_info.max  # a float x is finite when -_HIGHEST <= x <= _HIGHEST
+_LOWEST = -_HIGHEST
 
 
 class fused_ops(TemporarySetting):
@@ -75,7 +78,8 @@ def sum_values(values):
         return total
     # sum() adds left to right like the chain above (from Python 3.12 it also compensates
     # for rounding, so the two may differ in the last bits)
-    return Value(sum([v.data for v in values]), tuple(values), (1.0,) * len(values), "sum")
+    out = _finite(sum([v.data for v in values]), "sum")
+    return Value(out, tuple(values), (1.0,) * len(values), "sum")
 
 
 def mean(values):
@@ -103,7 +107,7 @@ def dot(a, b):
         ad, bd = [v.data for v in a], [v.data for v in b]
         if not engine.is_grad_enabled():  # inference: just the number, no graph
             return Value(sum(map(mul, ad, bd)))
-        return Value(sum(map(mul, ad, bd)), (*a, *b), (*bd, *ad), "dot")
+        return Value(_finite(sum(map(mul, ad, bd)), "dot"), (*a, *b), (*bd, *ad), "dot")
     ad, bd = [_data(v) for v in a], [_data(v) for v in b]
     if not engine.is_grad_enabled():
         return Value(sum(map(mul, ad, bd)))
@@ -114,7 +118,7 @@ def dot(a, b):
             if isinstance(v, Value):
                 children.append(v)
                 locals_.append(other)
-    return Value(sum(map(mul, ad, bd)), tuple(children), tuple(locals_), "dot")
+    return Value(_finite(sum(map(mul, ad, bd)), "dot"), tuple(children), tuple(locals_), "dot")
 
 
 def linear(x, weight, bias=None):
@@ -151,7 +155,11 @@ def _row_dot(row, x, xd):
     Children are the row's weights then the inputs; the local derivative toward W_j is
     x_j and toward x_j is W_j."""
     wd = [w.data for w in row]
-    return Value(sum(map(mul, wd, xd)), (*row, *x), (*xd, *wd), "dot")
+    out = sum(map(mul, wd, xd))
+    if not _LOWEST <= out <= _HIGHEST:  # inf or nan: the products or their sum overflowed
+        raise engine.FloatOverflowError(f"the operation 'dot' produced {out!r}: the result "
+                                        "overflows a float")
+    return Value(out, (*row, *x), (*xd, *wd), "dot")
 
 
 def _as_values(x, name):
@@ -264,6 +272,15 @@ def tanh(x):
 def sigmoid(x):
     """1 / (1 + exp(-x)) of one Value or float; see `Value.sigmoid`."""
     return x.sigmoid() if type(x) is Value else engine.sigmoid_and_derivative(x)[0]
+
+
+def _finite(out, op):
+    """`out` if it is a finite float; the engine's overflow error otherwise (a fused node
+    checks its result itself, like the engine's own operations)."""
+    if not _LOWEST <= out <= _HIGHEST:
+        raise engine.FloatOverflowError(
+            f"the operation {op!r} produced {out!r}: the result overflows a float")
+    return out
 
 
 def _all_values(values):

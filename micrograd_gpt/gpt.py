@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from . import functional as F
 from .attention import CausalSelfAttention, KVCache
 from .checks import check_bool, check_choice, check_int, check_number
-from .engine import current_scope, module_scope
+from .engine import current_scope, is_recording_scopes, module_scope
 from .lm import LanguageModel
 from .nn import ACTIVATIONS, MLP, Embedding, LayerNorm, Linear, Module, ModuleList, RMSNorm
 
@@ -146,9 +146,11 @@ class Block(Module):
         return self._residual("residual_2", x, self.mlp(self.ln_2(x)))
 
     def _residual(self, name, x, update):
-        """x + update, entry by entry. The additions get a scope of their own
-        (`blocks.0.residual_1`), so a drawing by module shows the two residual paths as two
-        boxes; merged into one `blocks.0` box they would look like a loop."""
+        """x + update, entry by entry. Inside `record_scopes()` the additions get a scope of
+        their own (`blocks.0.residual_1`), so a drawing by module shows the two residual
+        paths as two boxes; merged into one `blocks.0` box they would look like a loop."""
+        if not is_recording_scopes():  # (scopes are for pictures only)
+            return [a + b for a, b in zip(x, update)]
         scope = f"{self._scope_name}.{name}" if self._scope_name else current_scope()
         with module_scope(scope):
             return [a + b for a, b in zip(x, update)]

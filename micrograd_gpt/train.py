@@ -67,6 +67,7 @@ from .engines import (DEFAULT_ENGINE, batch_loss, check_engine_fits, cyclic_gc_p
                       evaluate, make_engine, train_step)
 from .health import measure_step
 from .history import History, format_history, history_html
+from .engine import record_scopes
 from .lm import LanguageModel
 from .models import DEFAULT_KIND, MODELS, build_model
 from .optim import OPTIMIZERS, SCHEDULES, make_schedule
@@ -247,7 +248,8 @@ def training_step_graph(preset=DEFAULT_PRESET, batch_size=None, seed=0, checkpoi
     names data, so the picture is the same every time; the loss is `batch_loss`, exactly
     what `train` back-propagates, and `backward()` has run. With `checkpoint` (a file
     written by `train`, with either engine) the model is the checkpoint's, trained weights
-    and all, and the batch comes from the data it was trained on.
+    and all, and the batch comes from the data it was trained on. The graph is built
+    inside `engine.record_scopes()`, so every node knows its module (for `collapse=True`).
     """
     saved = load_checkpoint(checkpoint) if checkpoint is not None else None
     if saved is not None:
@@ -262,7 +264,8 @@ def training_step_graph(preset=DEFAULT_PRESET, batch_size=None, seed=0, checkpoi
     data = prepare_data(config)
     model = saved.model if saved is not None else _new_model(config, data)
     batch = data.train[:batch_size]
-    loss = batch_loss(model, batch)
+    with record_scopes():  # every node tagged with its module, for the pictures
+        loss = batch_loss(model, batch)
     loss.backward()
     return loss, model, batch
 

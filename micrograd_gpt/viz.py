@@ -10,7 +10,8 @@ notebook shows it inline; `render_graph(dot, "graph.svg")` writes SVG, PNG or PD
 
 Graphs of whole models are far too big to draw node by node (one GPT training step is
 tens of thousands of nodes), so nodes carry the dotted name of the module that created
-them (`node._scope`, e.g. "blocks.0.attn"):
+them when they are built inside `engine.record_scopes()` (`scope_of(node)`, e.g.
+"blocks.0.attn"; `train.training_step_graph` does this):
 
 * `draw_dot(root, group="module")` draws each module's nodes inside a labelled frame;
 * `draw_dot(root, collapse=True)` draws one box per module, with its node count and its
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .checks import check_choice, check_int
-from .engine import Value, topological_order
+from .engine import Value, scope_of, topological_order
 from .files import atomic_write_bytes, check_output_path
 
 __all__ = ["draw_dot", "draw_modules", "render_graph", "pipe_graph", "module_summary",
@@ -195,7 +196,8 @@ def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=Fals
     edge_labels: write the local derivative d(node)/d(child) on each input edge: the
                  number backward() multiplies by (grad(child) += local × grad(node)).
     rankdir:     "LR" (inputs on the left, the default), "TB", "RL" or "BT".
-    group:       None, or "module" to frame each module's nodes (by `node._scope`).
+    group:       None, or "module" to frame each module's nodes (by `scope_of(node)`:
+                 build the graph inside `engine.record_scopes()`).
     collapse:    True to draw one box per module instead of one per node; see
                  `module_summary`. Fit for graphs of any size.
     depth:       with collapse/group: merge modules deeper than this many dotted parts
@@ -311,16 +313,17 @@ def _module_of(order, depth=None, names=None):
     Value -> dotted name, as from `model.named_parameters()`) names it: "wte.weight[3][4]"
     belongs to `wte`. Otherwise it is put in the module that uses it, when only one does
     (a weight of blocks.0.attn.wq belongs to that module); shared leaves stay outside."""
+    scopes = {v: scope_of(v) for v in order}
     owners = _owners(names or {}, depth)
-    unscoped_leaves = {v for v in order if not v._prev and not v._scope and v not in owners}
+    unscoped_leaves = {v for v in order if not v._prev and not scopes[v] and v not in owners}
     users = defaultdict(set)
     for v in order:
         if not unscoped_leaves.isdisjoint(v._prev):  # (a fast test, run in C)
             for child in unscoped_leaves.intersection(v._prev):
-                users[child].add(v._scope)
+                users[child].add(scopes[v])
     module = {}
     for v in order:
-        scope = v._scope or owners.get(v, "")
+        scope = scopes[v] or owners.get(v, "")
         if not scope and len(users.get(v, ())) == 1:
             scope = next(iter(users[v]))
         module[v] = _truncate_scope(scope, depth)

@@ -9,7 +9,8 @@ import pytest
 from helpers import GPT_CONFIGS as CONFIGS, GPT_IDS as IDS, grads_by_name, make_gpt as make_model, \
     max_difference, random_tokens
 from micrograd_gpt import GPT, GPTConfig, count_parameters, no_grad
-from micrograd_gpt.engine import is_grad_enabled, topological_order
+from micrograd_gpt.engine import (is_grad_enabled, is_recording_scopes, record_scopes,
+                                  scope_of, topological_order)
 from micrograd_gpt.sampling import sample_token
 
 # ---- equality with PyTorch ------------------------------------------------------------------
@@ -161,25 +162,41 @@ def test_parameter_and_module_names_follow_the_contract():
 
 def test_nodes_carry_the_scope_of_the_module_that_made_them():
     model = make_model(CONFIGS[0])
-    loss = model.loss([1, 2, 3, 4])
+    with record_scopes():
+        loss = model.loss([1, 2, 3, 4])
     nodes = topological_order(loss)
-    scopes = {node._scope for node in nodes}
+    scopes = {scope_of(node) for node in nodes}
     assert {"blocks.0.attn", "blocks.0.attn.wq", "blocks.1.mlp.fc", "blocks.0.ln_1",
             "ln_f"} <= scopes
     # the attention softmax's exp nodes are made by blocks.0.attn itself
-    attn_ops = {node._op for node in nodes if node._scope == "blocks.0.attn"}
+    attn_ops = {node._op for node in nodes if scope_of(node) == "blocks.0.attn"}
     assert {"exp", "dot", "/"} <= attn_ops
     # every dot node that reads a row of Wq was made inside wq
     wq_rows = {id(v) for row in model.blocks[0].attn.wq.weight for v in row}
     wq_dots = [n for n in nodes if n._op == "dot" and any(id(c) in wq_rows for c in n._prev)]
-    assert wq_dots and all(n._scope == "blocks.0.attn.wq" for n in wq_dots)
-    assert loss._scope == ""  # the loss is the top-level model's
+    assert wq_dots and all(scope_of(n) == "blocks.0.attn.wq" for n in wq_dots)
+    assert scope_of(loss) == ""  # the loss is the top-level model's
     # the two residual additions of each block have scopes of their own
     for block in ("blocks.0", "blocks.1"):
         for name in ("residual_1", "residual_2"):
-            ops = {n._op for n in nodes if n._scope == f"{block}.{name}"}
+            ops = {n._op for n in nodes if scope_of(n) == f"{block}.{name}"}
             assert ops == {"+"}, (block, name, ops)
-    assert not any(n._scope == "blocks.0" for n in nodes)  # nothing else made in a block
+    assert not any(scope_of(n) == "blocks.0" for n in nodes)  # nothing else made in a block
+
+
+def test_scopes_are_recorded_only_inside_record_scopes():
+    """Outside record_scopes() no node is tagged (a tag costs on every node); the numbers
+    are the same either way."""
+    model = make_model(CONFIGS[0])
+    plain = model.loss([1, 2, 3, 4])
+    assert {scope_of(node) for node in topological_order(plain)} == {""}
+    assert not is_recording_scopes()
+    with record_scopes():
+        assert is_recording_scopes()
+        tagged = model.loss([1, 2, 3, 4])
+    assert not is_recording_scopes()
+    assert tagged.data == plain.data
+    assert len({scope_of(node) for node in topological_order(tagged)}) > 5
 
 
 # ---- generation -------------------------------------------------------------------------------

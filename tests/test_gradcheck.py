@@ -75,6 +75,19 @@ def test_fails_on_a_nan_gradient():
         return Value(x.data + y.data, (x, y), (1.0, float("nan")), "bad")
     result = gradcheck(nan_toward_y, [0.5, 2.0])
     assert not result.passed
+    assert "nan" in result.backward_error and "nan" in str(result)
+
+
+def test_fails_when_a_nan_stops_backward_inside_the_graph():
+    """A nan local derivative toward an interior node stops backward() before the inputs
+    get their share: the check must fail even if the partial gradients look plausible."""
+    def nan_inside(x):
+        inner = x * 0.0                                  # d/dx is 0 anyway...
+        return Value(inner.data, (inner,), (float("nan"),), "bad")
+    result = gradcheck(nan_inside, [0.5])
+    assert result.errors[0] == 0.0  # 0 from backward, 0 numerically...
+    assert not result.passed        # ...but backward met a nan
+    assert "nan" in result.backward_error
 
 
 def test_does_not_disturb_the_callers_values():

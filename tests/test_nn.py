@@ -7,7 +7,7 @@ import pytest
 
 from helpers import values
 from micrograd_gpt import Value, gradcheck
-from micrograd_gpt.engine import topological_order
+from micrograd_gpt.engine import record_scopes, scope_of, topological_order
 from micrograd_gpt.nn import MLP, Embedding, LayerNorm, Linear, Module, ModuleList, RMSNorm
 
 
@@ -161,14 +161,19 @@ def test_reprs_are_short():
 
 def test_nodes_are_tagged_with_the_module_that_made_them():
     model = TwoLayers()
-    out = model(values([1.0, 2.0, -1.0]))
-    scopes = {node._scope for node in topological_order(out[0])}
+    with record_scopes():
+        out = model(values([1.0, 2.0, -1.0]))
+    scopes = {scope_of(node) for node in topological_order(out[0])}
     assert {"first", "norm", "layers.0", "layers.1"} <= scopes
     # a module registered under a parent after it was built gets its full name too
     outer = Module()
     outer.inner = model
+    with record_scopes():
+        out = model(values([1.0, 2.0, -1.0]))
+    assert "inner.layers.1" in {scope_of(node) for node in topological_order(out[0])}
+    # and outside record_scopes() nothing is tagged
     out = model(values([1.0, 2.0, -1.0]))
-    assert "inner.layers.1" in {node._scope for node in topological_order(out[0])}
+    assert {scope_of(node) for node in topological_order(out[0])} == {""}
 
 
 def test_zero_grad_and_train_eval():
