@@ -15,7 +15,8 @@ What it measures, on the embedded `names` data, one name per step:
      and the looking-inside hooks (inspection, health) switched off vs not there at all;
   5. peak memory of one step (tracemalloc);
   6. the engine alone: ns per node to build and back-propagate a 10^6-node graph.
-Numbers are medians; ratios are of medians from the same run.
+Numbers are medians; ratios are of medians from the same run. Times are this process's
+CPU time (`time.process_time`), so that other programs on a shared machine do not count.
 """
 from __future__ import annotations
 
@@ -86,9 +87,9 @@ def time_alternately(steppers, docs, repeats):
     for i in range(repeats):
         doc = docs[i % len(docs)]
         for name, step in steppers.items():
-            start = time.perf_counter()
+            start = time.process_time()
             step(doc)
-            times[name].append(time.perf_counter() - start)
+            times[name].append(time.process_time() - start)
     return {name: median_ms(t) for name, t in times.items()}
 
 
@@ -152,9 +153,9 @@ def generation_table(model_kwargs, tokens=200, repeats=3):
     outputs = {}
     for _ in range(repeats):
         for way in ways:
-            start = time.perf_counter()
+            start = time.process_time()
             outputs[way] = run(way)
-            times[way].append(time.perf_counter() - start)
+            times[way].append(time.process_time() - start)
     assert outputs["graph"] == outputs["no_grad"] == outputs["generate()"], "same tokens"
     rate = {way: tokens / statistics.median(times[way]) for way in ways}
     print(f"\n## generation ({tokens} tokens, microgpt shape, KV cache)")
@@ -208,14 +209,14 @@ def engine_table(nodes):
     from micrograd_gpt.engine import Value
     gc.disable()
     try:
-        start = time.perf_counter()
+        start = time.process_time()
         x = Value(0.5)
         for i in range(nodes // 2):  # each step makes a constant leaf and one op node
             x = x * 0.9999999 if i % 2 else x + 0.5
-        build = time.perf_counter() - start
-        start = time.perf_counter()
+        build = time.process_time() - start
+        start = time.process_time()
         x.backward()
-        backward = time.perf_counter() - start
+        backward = time.process_time() - start
         del x
     finally:
         gc.enable()

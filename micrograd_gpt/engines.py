@@ -37,6 +37,7 @@ from contextlib import contextmanager
 
 from . import functional as F
 from .checks import check_choice, check_instance, check_int
+from .engine import Tape
 from .gpt import GPTConfig, count_parameters
 from .lm import LanguageModel, check_plain
 from .models import build_model
@@ -92,13 +93,26 @@ def batch_loss(model, batch):
 
 def train_step(model, optimizer, batch, lr, grad_clip=None):
     """One optimizer update on `batch`; returns `(loss, grad_norm)` as floats (grad_norm
-    is the length before clipping, None when `grad_clip` is None)."""
+    is the length before clipping, None when `grad_clip` is None).
+
+    The forward pass runs on a `Tape`, which lists the step's nodes as they are made, so
+    backward needs no search of the graph (the same gradients as `loss.backward()`). On
+    the optimizer's first step the tape is checked to hold the whole graph: a model whose
+    forward reuses Values computed before the step (stale after the first update) is
+    refused with a clear error."""
     with cyclic_gc_paused():
-        loss = batch_loss(model, batch)
+        with Tape() as tape:
+            loss = batch_loss(model, batch)
+        if optimizer.steps == 0 and not tape.covers(loss):
+            raise ValueError(
+                f"{type(model).__name__}: its forward pass uses Values computed before the "
+                "training step began (not from its parameters and the tokens), whose "
+                "numbers would be stale after the first update; compute them inside "
+                "forward, or keep them as parameters")
         optimizer.zero_grad()
-        loss.backward()
+        tape.backward(loss, leaves=optimizer.params)
         loss_value = loss.data
-        del loss  # drop the graph here: reference counting frees it while the GC is off
+        del loss, tape  # drop the graph here: reference counting frees it while the GC is off
     grad_norm = clip_grad_norm(optimizer.params, grad_clip) if grad_clip else None
     optimizer.lr = lr
     optimizer.step()

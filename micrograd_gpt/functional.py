@@ -24,6 +24,7 @@ with numbers only (generation and evaluation use it; see nn.py).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 from operator import mul
@@ -34,10 +35,11 @@ from .engine import TemporarySetting, Value
 __all__ = [
     "fused_ops", "is_fused", "sum_values", "mean", "dot", "linear", "scale",
     "softmax", "log_softmax", "cross_entropy", "gelu", "relu", "tanh", "sigmoid",
-    "is_plain",
+    "is_plain", "weights_fixed", "inverse_rms",
 ]
 
 _fused = True
+_weights_read = None  # inside weights_fixed(): id(weight) -> (weight, its rows and numbers)
 _HIGHEST = sys.float_info.max  # a float x is finite when -_HIGHEST <= x <= _HIGHEST
 _LOWEST = -_HIGHEST
 
@@ -99,15 +101,18 @@ def dot(a, b):
         raise ValueError(f"dot: the lists have different lengths ({len(a)} and {len(b)})")
     if not a:
         raise ValueError("dot: got two empty lists")
+    if _fused and _all_values(a) and _all_values(b):  # the usual case (attention): quick
+        ad, bd = [v.data for v in a], [v.data for v in b]
+        total = sum(map(mul, ad, bd))
+        if not _LOWEST <= total <= _HIGHEST:
+            _finite(total, "dot")  # raises: the products or their sum overflowed
+        if not engine.is_grad_enabled():  # inference: just the number, no graph
+            return Value(total)
+        return Value(total, (*a, *b), (*bd, *ad), "dot")
     if is_plain(a) and is_plain(b):
         return sum(map(mul, a, b))
     if not _fused:
         return sum_values([x * y for x, y in zip(a, b)])
-    if _all_values(a) and _all_values(b):  # the usual case (attention): a quicker path
-        ad, bd = [v.data for v in a], [v.data for v in b]
-        if not engine.is_grad_enabled():  # inference: just the number, no graph
-            return Value(sum(map(mul, ad, bd)))
-        return Value(_finite(sum(map(mul, ad, bd)), "dot"), (*a, *b), (*bd, *ad), "dot")
     ad, bd = [_data(v) for v in a], [_data(v) for v in b]
     if not engine.is_grad_enabled():
         return Value(sum(map(mul, ad, bd)))
@@ -142,24 +147,46 @@ def linear(x, weight, bias=None):
 def _linear_values(x, weight):
     if not _fused:
         return [dot(row, x) for row in weight]
-    xd = [v.data for v in x]  # read the inputs once, reuse them for every row
+    xd = tuple([v.data for v in x])  # read the inputs once, reuse them for every row
     if not engine.is_grad_enabled():  # inference: just the numbers, no graph at all
         return [Value(sum(map(mul, [w.data for w in row], xd))) for row in weight]
     x = tuple(x)
-    return [_row_dot(row, x, xd) for row in weight]
+    rows = _rows_and_numbers(weight)
+    totals = [sum(map(mul, wd, xd)) for _, wd in rows]
+    _check_finite(totals, "dot")
+    # One fused node per row for Σ_j W_j·x_j: the children are the row's weights then the
+    # inputs; the local derivative toward W_j is x_j and toward x_j is W_j.
+    return [Value(total, row + x, xd + wd, "dot") for (row, wd), total in zip(rows, totals)]
 
 
-def _row_dot(row, x, xd):
-    """One fused node for Σ_j W_j·x_j, where row and x are all Values.
+def _rows_and_numbers(weight):
+    """(row, its numbers) for each row of `weight`, as tuples. Inside `weights_fixed()`
+    they are read once per matrix and kept: a forward pass uses every matrix once per
+    position, and its numbers do not change in between."""
+    cache = _weights_read
+    if cache is None:
+        return [(tuple(row), tuple([w.data for w in row])) for row in weight]
+    kept = cache.get(id(weight))
+    if kept is None or kept[0] is not weight:  # (kept[0] keeps the matrix alive: its id
+        kept = cache[id(weight)] = (weight, [  # cannot be reused by another list)
+            (tuple(row), tuple([w.data for w in row])) for row in weight])
+    return kept[1]
 
-    Children are the row's weights then the inputs; the local derivative toward W_j is
-    x_j and toward x_j is W_j."""
-    wd = [w.data for w in row]
-    out = sum(map(mul, wd, xd))
-    if not _LOWEST <= out <= _HIGHEST:  # inf or nan: the products or their sum overflowed
-        raise engine.FloatOverflowError(f"the operation 'dot' produced {out!r}: the result "
-                                        "overflows a float")
-    return Value(out, (*row, *x), (*xd, *wd), "dot")
+
+@contextlib.contextmanager
+def weights_fixed():
+    """Inside, `linear` reads the numbers of each weight matrix once and reuses them at
+    every later call with the same matrix (a speed-up for a forward pass, which calls
+    every layer once per position). The weights must not change inside the block: a
+    forward pass never changes them. `LanguageModel.forward` runs inside it."""
+    global _weights_read
+    outer = _weights_read
+    if outer is None:
+        _weights_read = {}
+    try:
+        yield
+    finally:
+        _weights_read = outer
 
 
 def _as_values(x, name):
@@ -193,11 +220,35 @@ def scale(values, factor):
     return [v * constant for v in values]
 
 
+def inverse_rms(x, eps):
+    """r = 1 / sqrt(mean(x²) + eps): the scale by which RMSNorm (and LayerNorm, on the
+    centered x) multiplies every entry.
+
+    Fused: one node with the n entries as children; d r / d x_i = -x_i · r³ / n (from
+    r = (s + eps)^(-1/2) with s = Σ x² / n). Plain: dot, times 1/n, plus eps, ** -0.5.
+    """
+    if not x:
+        raise ValueError("inverse_rms: got an empty list")
+    n = len(x)
+    if is_plain(x):
+        return (sum(map(mul, x, x)) * (1.0 / n) + eps) ** -0.5
+    if not _fused or not _all_values(x):
+        return (dot(x, x) * (1.0 / n) + eps) ** -0.5
+    xd = [v.data for v in x]
+    r = (_finite(sum(map(mul, xd, xd)), "inverse_rms") * (1.0 / n) + eps) ** -0.5
+    if not engine.is_grad_enabled():
+        return Value(r)
+    k = -r * r * r / n
+    return Value(r, tuple(x), tuple([k * xi for xi in xd]), "inverse_rms")
+
+
 def softmax(logits):
     """softmax(z)_i = exp(z_i - m) / Σ_j exp(z_j - m), with m = max(z) for stability.
 
     Subtracting the constant m changes nothing mathematically (it cancels) but keeps
-    exp() from overflowing. Always built from engine ops (the Jacobian is dense).
+    exp() from overflowing. Built from engine ops (the Jacobian is dense): plain, a `-`
+    and an `exp` node per entry; fused, one `exp(x-max)` node per entry (its derivative
+    is e_i itself), then one `sum` and a `/` per entry either way.
     """
     _check_logits(logits, "softmax")
     if is_plain(logits):
@@ -205,8 +256,16 @@ def softmax(logits):
         exps = [math.exp(z - m) for z in logits]
         total = _finite_total(sum(exps), logits, "softmax")
         return [e / total for e in exps]
-    m = max(v.data for v in logits)
-    exps = [(v - m).exp() for v in logits]
+    if _fused and _all_values(logits):
+        # e_i = exp(z_i - m) as one node: m is a constant, so d e_i / d z_i = e_i
+        m = max([v.data for v in logits])
+        exps = []
+        for v in logits:
+            e = math.exp(v.data - m)
+            exps.append(Value(e, (v,), (e,), "exp(x-max)"))
+    else:
+        m = Value(max([v.data for v in logits]))  # one constant node, shared
+        exps = [(v - m).exp() for v in logits]
     total = sum_values(exps)
     return [e / total for e in exps]
 
@@ -219,7 +278,7 @@ def log_softmax(logits):
         total = _finite_total(sum([math.exp(z - m) for z in logits]), logits, "log_softmax")
         log_total = math.log(total)
         return [z - m - log_total for z in logits]
-    m = max(v.data for v in logits)
+    m = Value(max([v.data for v in logits]))  # one constant node, shared
     log_total = sum_values([(v - m).exp() for v in logits]).log()
     return [v - m - log_total for v in logits]
 
@@ -238,10 +297,11 @@ def cross_entropy(logits, target):
         m = max(logits)
         total = _finite_total(sum([math.exp(z - m) for z in logits]), logits, "cross_entropy")
         return math.log(total) - (logits[target] - m)
-    m = max(v.data for v in logits)
+    m = max([v.data for v in logits])
     if not _fused:
-        log_total = sum_values([(v - m).exp() for v in logits]).log()
-        return log_total - (logits[target] - m)
+        shift = Value(m)  # one constant node, shared
+        log_total = sum_values([(v - shift).exp() for v in logits]).log()
+        return log_total - (logits[target] - shift)
     exps = [math.exp(v.data - m) for v in logits]
     total = sum(exps)
     loss = math.log(total) - (logits[target].data - m)
@@ -260,8 +320,17 @@ def gelu(x):
 
 
 def relu(x):
-    """max(x, 0) of one Value or float."""
-    return x.relu() if type(x) is Value else (x if x > 0 else 0.0)
+    """max(x, 0) of one Value or float.
+
+    Fused, no node at all: for x > 0 relu is the identity, so the result is x itself
+    (derivative 1: the gradient flows straight through), and for x <= 0 it is a constant
+    0 (derivative 0: nothing flows back, so backward never visits x's graph). Plain: the
+    engine's relu node, with its local derivative 1 or 0."""
+    if type(x) is not Value:
+        return x if x > 0 else 0.0
+    if not _fused:
+        return x.relu()
+    return x if x.data > 0 else Value(0.0)
 
 
 def tanh(x):
@@ -274,6 +343,15 @@ def sigmoid(x):
     return x.sigmoid() if type(x) is Value else engine.sigmoid_and_derivative(x)[0]
 
 
+def _check_finite(numbers, op):
+    """Raise the engine's overflow error if any of `numbers` is inf or nan. One sum in C
+    for all of them (it is not finite if any of them is not); only then one by one."""
+    total = sum(numbers)
+    if not _LOWEST <= total <= _HIGHEST:
+        for number in numbers:
+            _finite(number, op)
+
+
 def _finite(out, op):
     """`out` if it is a finite float; the engine's overflow error otherwise (a fused node
     checks its result itself, like the engine's own operations)."""
@@ -283,8 +361,11 @@ def _finite(out, op):
     return out
 
 
+_is_value = Value.__instancecheck__  # isinstance(v, Value), callable from C by map()
+
+
 def _all_values(values):
-    return all(type(v) is Value for v in values)
+    return all(map(_is_value, values))
 
 
 def _data(v):

@@ -105,7 +105,7 @@ class LanguageModel(Module):
     def forward(self, tokens):
         """tokens: [T] ints -> logits [T][V]: row t scores every candidate for token t+1."""
         self.check_tokens(tokens, "tokens", max_length=self.max_context)
-        with F.fused_ops(self.fused):
+        with F.fused_ops(self.fused), F.weights_fixed():  # (weights read once per forward)
             state = self.new_state()
             return [self._step(token, state) for token in tokens]
 

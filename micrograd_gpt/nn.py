@@ -353,9 +353,8 @@ class LayerNorm(Module):
         _check_width(self, x)
         mu = F.mean(x)
         centered = [xi - mu for xi in x]
-        # σ² = (c·c)/n: one fused dot node instead of n squares and a sum
-        variance = F.dot(centered, centered) * (1.0 / len(x))
-        inv_std = (variance + self.eps) ** -0.5
+        # 1/sqrt(σ² + eps) with σ² = mean(c²): one fused node (see F.inverse_rms)
+        inv_std = F.inverse_rms(centered, self.eps)
         if not self.elementwise_affine:
             return [c * inv_std for c in centered]
         return [c * inv_std * g + b for c, g, b in zip(centered, self.weight, self.bias)]
@@ -382,8 +381,7 @@ class RMSNorm(Module):
 
     def forward(self, x):
         _check_width(self, x)
-        mean_square = F.dot(x, x) * (1.0 / len(x))
-        inv_rms = (mean_square + self.eps) ** -0.5
+        inv_rms = F.inverse_rms(x, self.eps)  # 1/sqrt(mean(x²) + eps): one fused node
         if not self.elementwise_affine:
             return [xi * inv_rms for xi in x]
         return [xi * inv_rms * g for xi, g in zip(x, self.weight)]

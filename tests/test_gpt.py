@@ -170,7 +170,7 @@ def test_nodes_carry_the_scope_of_the_module_that_made_them():
             "ln_f"} <= scopes
     # the attention softmax's exp nodes are made by blocks.0.attn itself
     attn_ops = {node._op for node in nodes if scope_of(node) == "blocks.0.attn"}
-    assert {"exp", "dot", "/"} <= attn_ops
+    assert {"exp(x-max)", "dot", "/"} <= attn_ops
     # every dot node that reads a row of Wq was made inside wq
     wq_rows = {id(v) for row in model.blocks[0].attn.wq.weight for v in row}
     wq_dots = [n for n in nodes if n._op == "dot" and any(id(c) in wq_rows for c in n._prev)]
