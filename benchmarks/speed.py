@@ -14,7 +14,8 @@ What it measures, on the embedded `names` data, one name per step:
   4. the cyclic garbage collector: a step with the collector running vs paused;
      and the looking-inside hooks (inspection, health) switched off vs not there at all;
   5. peak memory of one step (tracemalloc);
-  6. the engine alone: ns per node to build and back-propagate a 10^6-node graph.
+  6. the engine alone: ns per node to build and back-propagate a 200,000-node chain, the
+     Value engine against the simplest Value that works (benchmarks/engine.py).
 Numbers are medians; ratios are of medians from the same run. Times are this process's
 CPU time (`time.process_time`), so that other programs on a shared machine do not count.
 """
@@ -29,13 +30,16 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from micrograd_gpt import by_hand as float_floor  # the hand-written step: the floor
-from micrograd_gpt.engine import enable_grad, no_grad, topological_order
-from micrograd_gpt.gpt import GPT, GPTConfig
-from micrograd_gpt.sampling import sample_token
-from micrograd_gpt.optim import Adam
-from micrograd_gpt.presets import PRESETS
-from micrograd_gpt.train import TrainConfig, batch_loss, prepare_data, train_step
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import engine as engine_benchmark  # noqa: E402  (benchmarks/engine.py: the baseline Value)
+
+from micrograd_gpt import by_hand as float_floor  # noqa: E402  (the hand-written step)
+from micrograd_gpt.engine import Value, enable_grad, no_grad, topological_order  # noqa: E402
+from micrograd_gpt.gpt import GPT, GPTConfig  # noqa: E402
+from micrograd_gpt.sampling import sample_token  # noqa: E402
+from micrograd_gpt.optim import Adam  # noqa: E402
+from micrograd_gpt.presets import PRESETS  # noqa: E402
+from micrograd_gpt.train import TrainConfig, batch_loss, prepare_data, train_step  # noqa: E402
 
 MICROGPT = dict(PRESETS["microgpt"]["model"])  # microgpt.py's architecture
 LARGER = dict(MICROGPT, d_model=64, num_layers=4, max_seq_len=64)
@@ -73,11 +77,12 @@ class FloatStep:
 
     def __init__(self, config, seed=0):
         self.params = GPT(config, rng=random.Random(seed)).state_dict()
-        self.num_heads = config.num_heads
+        self.config = config
         self.optimizer = float_floor.FloatAdam(self.params, lr=0.01)
 
     def __call__(self, doc):
-        _, grads = float_floor.loss_and_grads(self.params, doc, self.num_heads)
+        _, grads = float_floor.loss_and_grads(self.params, doc, self.config.num_heads,
+                                              config=self.config)
         self.optimizer.step(grads)
 
 
@@ -94,15 +99,23 @@ def time_alternately(steppers, docs, repeats):
 
 
 def training_step_table(label, model_kwargs, docs, repeats, with_plain=True, with_floor=True):
+    """The step three ways. Fused and the floor take turns for `repeats` steps; then, in a
+    pass of its own (a plain step leaves tens of thousands of freed nodes behind, which
+    would slow the next step down), plain and fused take turns for a quarter of them.
+    Each ratio compares two medians of the same pass."""
     vocab = model_kwargs["vocab_size"]
     fused_cfg = GPTConfig(**model_kwargs)
     plain_cfg = GPTConfig(**dict(model_kwargs, fused=False))
     steppers = {"fused": ValueStep(fused_cfg)}
-    if with_plain:
-        steppers["plain"] = ValueStep(plain_cfg)
     if with_floor:
         steppers["float floor"] = FloatStep(fused_cfg)
     ms = time_alternately(steppers, docs, repeats)
+    if with_plain:
+        versus_plain = time_alternately({"fused": ValueStep(fused_cfg),
+                                         "plain": ValueStep(plain_cfg)},
+                                        docs, max(3, repeats // 4))
+        ms["plain"] = versus_plain["plain"]
+        ms["plain / fused"] = versus_plain["plain"] / versus_plain["fused"]
     doc = max(docs[:50], key=len)
     sizes = {"fused": graph_size(GPT(fused_cfg), doc)}
     if with_plain:
@@ -112,12 +125,14 @@ def training_step_table(label, model_kwargs, docs, repeats, with_plain=True, wit
           f"V={vocab}; median of {repeats} steps, one name per step")
     rows = []
     for name, value in ms.items():
+        if name == "plain / fused":
+            continue
         nodes, edges = sizes.get(name, (None, None))
         size = f"{nodes:>8,} nodes {edges:>9,} edges" if nodes else " " * 32
         rows.append((name, value, nodes, edges))
         print(f"  {name:<12} {value:9.2f} ms/step   {size}   (graph of a {len(doc) - 1}-prediction name)")
     if with_plain:
-        print(f"  fused is {ms['plain'] / ms['fused']:.1f}x faster than plain, with "
+        print(f"  fused is {ms['plain / fused']:.1f}x faster than plain, with "
               f"{sizes['plain'][0] / sizes['fused'][0]:.1f}x fewer nodes and "
               f"{sizes['plain'][1] / sizes['fused'][1]:.1f}x fewer edges")
     if with_floor:
@@ -204,26 +219,25 @@ def memory_table(model_kwargs, doc):
     return peak
 
 
-def engine_table(nodes):
-    """ns per node to build and to back-propagate a chain of `nodes` fused-free nodes."""
-    from micrograd_gpt.engine import Value
-    gc.disable()
-    try:
-        start = time.process_time()
-        x = Value(0.5)
-        for i in range(nodes // 2):  # each step makes a constant leaf and one op node
-            x = x * 0.9999999 if i % 2 else x + 0.5
-        build = time.process_time() - start
-        start = time.process_time()
-        x.backward()
-        backward = time.process_time() - start
-        del x
-    finally:
-        gc.enable()
-    print(f"\n## engine: a chain of {nodes:,} nodes")
-    print(f"  build    {build / nodes * 1e9:7.0f} ns/node")
-    print(f"  backward {backward / nodes * 1e9:7.0f} ns/node")
-    return build / nodes * 1e9, backward / nodes * 1e9
+def engine_table(nodes, repeats):
+    """ns per node to build and to back-propagate a chain of `nodes` nodes (each step an
+    operation and its constant), the Value engine and benchmarks/engine.py's
+    BaselineValue taking turns; gc off, as in a training step."""
+    rows = engine_benchmark.measure(
+        {"Value": engine_benchmark.chain_builder(Value, nodes),
+         "baseline": engine_benchmark.chain_builder(engine_benchmark.BaselineValue, nodes)},
+        repeats, {"Value": engine_benchmark.chain_builder(Value, 1000),
+                  "baseline": engine_benchmark.chain_builder(engine_benchmark.BaselineValue,
+                                                             1000)}, gc_off=True)
+    value, base = rows["Value"], rows["baseline"]
+    print(f"\n## engine: a chain of {nodes:,} nodes, Value vs the simplest Value "
+          f"(benchmarks/engine.py), median of {repeats}")
+    for name, row in rows.items():
+        print(f"  {name:<9} build {row['build_ns']:6.0f} ns/node   backward "
+              f"{row['backward_ns']:6.0f} ns/node")
+    ratios = (value["build_ns"] / base["build_ns"], value["backward_ns"] / base["backward_ns"])
+    print(f"  Value / baseline: build {ratios[0]:.2f}x, backward {ratios[1]:.2f}x")
+    return value["build_ns"], value["backward_ns"], ratios
 
 
 def without_looking_checks():
@@ -323,7 +337,7 @@ def markdown_table(command, micro, larger, generation, gc_ms, peak, engine_ns):
     for label, ms in (("microgpt (d 16, 1 layer, context 16)", m_ms),
                       ("larger (d 64, 4 layers, context 64)", l_ms)):
         lines.append(f"| {label} | {ms['fused']:.1f} ms | {ms['plain']:.1f} ms | "
-                     f"{ms['float floor']:.1f} ms | {ms['plain'] / ms['fused']:.1f}x | "
+                     f"{ms['float floor']:.1f} ms | {ms['plain / fused']:.1f}x | "
                      f"{ms['fused'] / ms['float floor']:.2f}x |")
     lines += ["", "| graph of one step (longest name of the sample) | fused | plain | plain / fused |",
               "|---|---:|---:|---:|"]
@@ -342,8 +356,10 @@ def markdown_table(command, micro, larger, generation, gc_ms, peak, engine_ns):
               f"| step with the cyclic GC on / paused | {gc_ms['collector on']:.1f} / "
               f"{gc_ms['collector paused']:.1f} ms |",
               f"| peak memory of one microgpt step's graph | {peak / 2**20:.1f} MiB |",
-              f"| engine, 10^6-node chain: build / backward | {engine_ns[0]:.0f} / "
-              f"{engine_ns[1]:.0f} ns per node |"]
+              f"| engine, 200,000-node chain: build / backward per node | "
+              f"{engine_ns[0]:.0f} / {engine_ns[1]:.0f} ns |",
+              f"| the same, Value / the simplest Value (benchmarks/engine.py) | "
+              f"{engine_ns[2][0]:.2f}x / {engine_ns[2][1]:.2f}x |"]
     return "\n".join(lines) + "\n"
 
 
@@ -387,7 +403,7 @@ def main(argv=None):
     gc_ms = gc_table(micro, docs, repeats)
     looking_table(micro, docs, repeats)
     peak = memory_table(micro, max(docs, key=len))
-    engine_ns = engine_table(1_000_000)
+    engine_ns = engine_table(200_000, 3 if args.quick else 7)
     if args.write_docs:
         command = "python benchmarks/speed.py" + (" --quick" if args.quick else "")
         table = markdown_table(command, micro_result, larger_result, generation, gc_ms,

@@ -8,7 +8,10 @@ checks this file against `backward()`.
 
 It reads the model's `state_dict()` and handles the GPTs of this package without biases in
 their linear layers: LayerNorm or RMSNorm (told apart by the `ln_f.bias` entry), GELU or
-ReLU (`activation=`), tied or separate unembedding (an `lm_head.weight` entry or not).
+ReLU (`activation=`), tied or separate unembedding (an `lm_head.weight` entry or not). Give
+`config=` (the model's GPTConfig) for the rest of GPTConfig's choices: norms without gain
+(elementwise_affine=False, which leaves nothing in the state_dict to tell them by), a
+norm after the embeddings, no final norm: microgpt.py's GPT, the `microgpt` preset.
 
 It is also the speed floor of a pure-Python step: `benchmarks/speed.py` times the Value
 engine's training step against this one.
@@ -24,7 +27,7 @@ import math
 from dataclasses import dataclass
 from operator import mul
 
-__all__ = ["loss_and_grads", "forward", "backward", "FloatAdam", "EPS"]
+__all__ = ["loss_and_grads", "forward", "backward", "FloatAdam", "EPS", "Norms"]
 
 EPS = 1e-5  # the norms' epsilon, as in nn.LayerNorm and nn.RMSNorm
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -110,6 +113,30 @@ def activation_and_slope(u, activation):
 # ---- the forward pass, keeping what the backward needs ---------------------------------------
 
 @dataclass
+class Norms:
+    """Where the norms are and what they hold (GPTConfig's choices): LayerNorm (centred,
+    with a bias) or RMSNorm, with a learned gain or none, a norm after the embeddings,
+    a final norm."""
+
+    layernorm: bool = True
+    elementwise_affine: bool = True
+    embedding_norm: bool = False
+    final_norm: bool = True
+
+    @classmethod
+    def of(cls, params, config=None):
+        """From `config` if given, else from the names in `params`."""
+        if config is not None:
+            return cls(config.norm == "layernorm", config.elementwise_affine,
+                       config.embedding_norm, config.final_norm)
+        if not any(".ln_" in name or name.startswith("ln_") for name in params):
+            raise ValueError("params: there are no norm weights to tell the architecture "
+                             "by (norms without gain?); pass config= (the GPTConfig)")
+        return cls("ln_f.bias" in params or "blocks.0.ln_1.bias" in params, True,
+                   "ln_emb.weight" in params, "ln_f.weight" in params)
+
+
+@dataclass
 class Tape:
     """What `forward` saves for `backward`: the inputs, the sizes, and per position the
     intermediate vectors (the numbers each local derivative needs)."""
@@ -121,32 +148,74 @@ class Tape:
     num_layers: int
     keys: list        # keys[l][t]: the key vector of layer l at position t, [d]
     values: list      # values[l][t]
-    saved: list       # saved[t]: (per-layer dicts, final-norm output and saved, softmax)
+    saved: list       # saved[t]: (per-layer dicts, final-norm output and saved, softmax,
+    #                   embedding-norm saved)
+    norms: Norms = None
 
 
-def forward(params, tokens, num_heads, activation="relu"):
-    """The mean next-token cross-entropy of `tokens`; returns (loss, tape for backward)."""
+def forward(params, tokens, num_heads, activation="relu", config=None):
+    """The mean next-token cross-entropy of `tokens`; returns (loss, tape for backward).
+    `config`: the model's GPTConfig (needed for norms without gain; see the docstring)."""
     P = params
     num_layers = 1 + max(int(k.split(".")[1]) for k in P if k.startswith("blocks."))
+    if config is not None:
+        num_heads, activation = config.num_heads, config.activation
     tape = Tape(P, list(tokens), num_heads, activation, num_layers,
                 keys=[[] for _ in range(num_layers)], values=[[] for _ in range(num_layers)],
-                saved=[])
+                saved=[], norms=Norms.of(P, config))
     T = len(tokens) - 1
     loss = 0.0
     for t in range(T):
         x = add(P["wte.weight"][tokens[t]], P["wpe.weight"][t])   # the two table rows
+        x, ne = _norm(tape, "ln_emb", x) if tape.norms.embedding_norm else (x, None)
         layers = []
         for l in range(num_layers):
             x, s = _block_forward(tape, l, x)
             layers.append(s)
-        hf, nf = norm_forward(x, P["ln_f.weight"], P.get("ln_f.bias"))
+        hf, nf = _norm(tape, "ln_f", x) if tape.norms.final_norm else (x, None)
         logits = matvec(_unembedding(P), hf)
         m = max(logits)
         e = [math.exp(z - m) for z in logits]
         total = sum(e)
         loss += math.log(total) - (logits[tokens[t + 1]] - m)   # -log softmax[target]
-        tape.saved.append((layers, hf, nf, [ei / total for ei in e]))
+        tape.saved.append((layers, hf, nf, [ei / total for ei in e], ne))
     return loss / T, tape
+
+
+def _norm(tape, name, x):
+    """The norm `name` ("ln_f", "blocks.0.ln_1", ...) of x: (y, saved)."""
+    if not tape.norms.elementwise_affine:
+        return plain_norm_forward(x, tape.norms.layernorm)
+    P = tape.params
+    return norm_forward(x, P[name + ".weight"], P.get(name + ".bias"))
+
+
+def _norm_back(tape, G, name, dy, saved, dx):
+    """dx += what the norm `name` passes back; its gain's (and bias's) gradients into G."""
+    if not tape.norms.elementwise_affine:
+        plain_norm_backward(dy, saved, dx, tape.norms.layernorm)
+    else:
+        norm_backward(dy, tape.params[name + ".weight"], saved, dx, G[name + ".weight"],
+                      G.get(name + ".bias"))
+
+
+def plain_norm_forward(x, center):
+    """A norm without gain or bias (elementwise_affine=False): y = n = (x - μ)·r, with
+    μ = 0 for RMSNorm (center False). Returns (y, saved for backward)."""
+    mu = sum(x) / len(x) if center else 0.0
+    centered = [v - mu for v in x]
+    r = 1.0 / math.sqrt(sum(v * v for v in centered) / len(x) + EPS)
+    n = [v * r for v in centered]
+    return n, (n, r)
+
+
+def plain_norm_backward(dy, saved, dx, center):
+    """dx += d loss/dx for `plain_norm_forward`: norm_backward's formula with g = 1."""
+    n, r = saved
+    mean_dy = sum(dy) / len(dy) if center else 0.0
+    mean_dy_n = sum(map(mul, dy, n)) / len(n)
+    for i, (dyi, ni) in enumerate(zip(dy, n)):
+        dx[i] += r * (dyi - mean_dy - ni * mean_dy_n)
 
 
 def _unembedding(P):
@@ -165,13 +234,13 @@ def _block_forward(tape, l, x):
     """x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)), at one position; returns (x, saved)."""
     W = _weights(tape.params, l)
     s = {}
-    h1, s["n1"] = norm_forward(x, W["ln_1"], W.get("ln_1.bias"))
+    h1, s["n1"] = _norm(tape, f"blocks.{l}.ln_1", x)
     q = matvec(W["attn.wq"], h1)
     tape.keys[l].append(matvec(W["attn.wk"], h1))
     tape.values[l].append(matvec(W["attn.wv"], h1))
     o, s["probs"] = _attention_forward(q, tape.keys[l], tape.values[l], tape.num_heads)
     x = add(x, matvec(W["attn.wo"], o))
-    h2, s["n2"] = norm_forward(x, W["ln_2"], W.get("ln_2.bias"))
+    h2, s["n2"] = _norm(tape, f"blocks.{l}.ln_2", x)
     u = matvec(W["mlp.fc"], h2)
     r, slopes = zip(*(activation_and_slope(ui, tape.activation) for ui in u))
     x = add(x, matvec(W["mlp.proj"], r))
@@ -212,17 +281,24 @@ def backward(tape):
     dvalues = [[[0.0] * d for _ in range(T)] for _ in range(tape.num_layers)]
     unembedding = "lm_head.weight" if "lm_head.weight" in P else "wte.weight"
     for t in reversed(range(T)):
-        layers, hf, nf, softmax = tape.saved[t]
+        layers, hf, nf, softmax, ne = tape.saved[t]
         # d(mean cross-entropy)/d logits = (softmax - onehot(target)) / T
         dlogits = [p / T for p in softmax]
         dlogits[tape.tokens[t + 1]] -= 1.0 / T
         outer_add(G[unembedding], dlogits, hf)         # tied: into wte's rows
         dhf = [0.0] * d
         matvec_t_add(P[unembedding], dlogits, dhf)
-        dx = [0.0] * d
-        norm_backward(dhf, P["ln_f.weight"], nf, dx, G["ln_f.weight"], G.get("ln_f.bias"))
+        if tape.norms.final_norm:
+            dx = [0.0] * d
+            _norm_back(tape, G, "ln_f", dhf, nf, dx)
+        else:
+            dx = dhf
         for l in reversed(range(tape.num_layers)):
             dx = _block_backward(tape, G, l, t, layers[l], dx, dkeys[l], dvalues[l])
+        if tape.norms.embedding_norm:  # x = ln_emb(wte[token] + wpe[t])
+            dsum = [0.0] * d
+            _norm_back(tape, G, "ln_emb", dx, ne, dsum)
+            dx = dsum
         # x = wte[token] + wpe[t]: a sum passes dx on to both rows, unchanged
         for grad_row in (G["wte.weight"][tape.tokens[t]], G["wpe.weight"][t]):
             for i, dxi in enumerate(dx):
@@ -242,7 +318,7 @@ def _block_backward(tape, G, l, t, s, dx, dkeys, dvalues):
     dh2 = [0.0] * len(dx)
     matvec_t_add(W["mlp.fc"], du, dh2)
     dx_mid = list(dx)
-    norm_backward(dh2, W["ln_2"], s["n2"], dx_mid, dW["ln_2"], dW.get("ln_2.bias"))
+    _norm_back(tape, G, f"blocks.{l}.ln_2", dh2, s["n2"], dx_mid)
     # x_mid = x_in + wo(o)
     outer_add(dW["attn.wo"], dx_mid, s["o"])
     do = [0.0] * len(dx)
@@ -253,7 +329,7 @@ def _block_backward(tape, G, l, t, s, dx, dkeys, dvalues):
         outer_add(dW[name], dy, s["h1"])
         matvec_t_add(W[name], dy, dh1)
     dx_in = dx_mid
-    norm_backward(dh1, W["ln_1"], s["n1"], dx_in, dW["ln_1"], dW.get("ln_1.bias"))
+    _norm_back(tape, G, f"blocks.{l}.ln_1", dh1, s["n1"], dx_in)
     return dx_in
 
 
@@ -282,13 +358,15 @@ def _attention_backward(tape, l, s, do, dkeys, dvalues):
     return dq
 
 
-def loss_and_grads(params, tokens, num_heads, activation="relu"):
+def loss_and_grads(params, tokens, num_heads, activation="relu", config=None):
     """Mean next-token cross-entropy of `tokens` and its gradient toward every parameter.
 
     params: a GPT's `state_dict()` (no biases in the linear layers); activation: the MLP's
-    ("relu" or "gelu"). Returns (loss, grads), grads shaped like params.
+    ("relu" or "gelu"); config: the GPTConfig, which then also gives the heads, the
+    activation and where the norms are (required for norms without gain). Returns
+    (loss, grads), grads shaped like params.
     """
-    loss, tape = forward(params, tokens, num_heads, activation)
+    loss, tape = forward(params, tokens, num_heads, activation, config)
     return loss, backward(tape)
 
 
