@@ -17,8 +17,8 @@ graph and to back-propagate it, and the ratio Value / baseline:
 The two classes take turns on the same graph, run after run, and the medians are
 printed, so a busy machine slows both alike. Times are this process's CPU time
 (`time.process_time`), so other programs on a shared machine do not count. The garbage
-collector stays on, as in ordinary use (--no-gc to compare). Bytes per node come from tracemalloc on a smaller
-graph (tracemalloc slows Python down a lot).
+collector stays on, as in ordinary use (--no-gc to compare). Bytes per node come from
+tracemalloc on a smaller graph (tracemalloc slows Python down a lot).
 
     python benchmarks/engine.py                 # about 200,000 nodes per graph
     python benchmarks/engine.py --nodes 1000000 --repeats 3
@@ -211,9 +211,10 @@ def main(argv=None):
     ratios = {}
     for graph, make in (("chain", chain_builder),
                         ("wide plain", lambda cls, n: wide_builder(cls, n, fused=False))):
-        rows = measure({"Value": make(Value, args.nodes), "baseline": make(BaselineValue, args.nodes)},
-                       args.repeats, {"Value": make(Value, traced),
-                                      "baseline": make(BaselineValue, traced)}, args.no_gc)
+        builders = {"Value": make(Value, args.nodes),
+                    "baseline": make(BaselineValue, args.nodes)}
+        traced_builders = {"Value": make(Value, traced), "baseline": make(BaselineValue, traced)}
+        rows = measure(builders, args.repeats, traced_builders, args.no_gc)
         for name, row in rows.items():
             print_row(graph, name, row)
         ratios[graph] = (rows["Value"]["build_ns"] / rows["baseline"]["build_ns"],

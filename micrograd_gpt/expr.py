@@ -188,9 +188,11 @@ def build_expression(text, values):
         root = _build(tree.body, leaves, text)
     except RecursionError:
         raise ValueError(f"expression {text[:40]!r}... nests too deeply") from None
-    except OverflowError:  # float ** float raises this instead of giving inf
-        raise ValueError(f"expression {text!r} cannot be computed: a result is too large "
-                         "for a float") from None
+    except OverflowError as error:  # float ** float raises this instead of giving inf;
+        # the engine's FloatOverflowError says which operation (and which derivative)
+        detail = (str(error) if isinstance(error, ValueError)
+                  else "a result is too large for a float")
+        raise ValueError(f"expression {text!r} cannot be computed: {detail}") from None
     if not isinstance(root, Value):  # a bare number: still give back a Value
         root = Value(root)
     return root, leaves

@@ -31,8 +31,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .checks import check_instance, check_int
-from .engine import Value, topological_order
+from .checks import check_instance, check_int, check_number
+from .engine import NonFiniteGradientError, Value, topological_order
 from .files import atomic_write_bytes
 from .viz import (GraphvizNotInstalled, check_graph_size, draw_dot, format_number, node_keys,
                   node_names, pipe_graph)
@@ -169,11 +169,18 @@ def trace(root, grad=1.0, names=None):
                       tuple(v._local_grads), bool(v.label) and not v._prev) for v in order]
     forward = [ForwardStep(i, keys[v], display[v], _formula(v, display), v.data)
                for i, v in enumerate(order)]
+    grad = check_number("grad", grad)  # d(output)/d(root): a finite number
+    backward, grads = _replay_backward(root, grad, order, keys, display)
+    return Trace(nodes, forward, backward, keys[root], {keys[v]: grads[v] for v in order})
 
-    # backward(), written out: every gradient starts at 0 (a fresh graph), the root's is
-    # `grad`, and the nodes are visited from the output back to the inputs.
+
+def _replay_backward(root, grad, order, keys, display):
+    """backward(), written out: every gradient starts at 0 (a fresh graph), the root's is
+    `grad`, and the nodes are visited from the output back to the inputs. Returns (the
+    steps, the final gradient of every node). A gradient that overflows stops the replay
+    with a NonFiniteGradientError naming the node and the step, as backward() would."""
     grads = {v: 0.0 for v in order}
-    grads[root] += float(grad)
+    grads[root] += grad
     backward = [SeedStep(0, keys[root], display[root], grads[root])]
     for node in reversed(order):
         g = grads[node]
@@ -186,10 +193,17 @@ def trace(root, grad=1.0, names=None):
             before = grads[child]
             contribution = local * g
             grads[child] = before + contribution
+            if not math.isfinite(grads[child]):
+                raise NonFiniteGradientError(
+                    f"trace: at backward step {len(backward) + 1} the gradient of "
+                    f"{display[child]} becomes {grads[child]!r}: {display[node]} passes it "
+                    f"local × grad = {local:.6g} × {g:.6g} = {contribution!r}, added to "
+                    f"{before:.6g}; that is too large for a float (the numbers are too large "
+                    "somewhere above it: scale the inputs down)")
             backward.append(BackwardStep(
                 len(backward), keys[node], display[node], keys[child], display[child],
                 position, local, g, contribution, before, grads[child]))
-    return Trace(nodes, forward, backward, keys[root], {keys[v]: grads[v] for v in order})
+    return backward, grads
 
 
 _INFIX = {"+", "-", "*", "/", "**"}
