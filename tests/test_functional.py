@@ -82,6 +82,13 @@ CASES = [
     ("cross_entropy_large_logits", {"z": random_list(_rng, 6, scale=400.0)},
      lambda z: F.cross_entropy(z, 0),
      lambda t, z: t.nn.functional.cross_entropy(z[None], t.tensor([0]))),
+    ("inverse_rms", {"x": random_list(_rng, 7)},
+     lambda x: F.inverse_rms(x, 1e-5), lambda t, x: ((x * x).mean() + 1e-5) ** -0.5),
+    ("inverse_rms_tiny_inputs", {"x": random_list(_rng, 5, scale=1e-3)},
+     lambda x: F.inverse_rms(x, 1e-5), lambda t, x: ((x * x).mean() + 1e-5) ** -0.5),
+    ("linear_then_relu", {"x": random_list(_rng, 5), "w": [random_list(_rng, 5) for _ in range(6)]},
+     lambda x, w: weighted_sum([F.relu(h) for h in F.linear(x, w)]),
+     lambda t, x, w: torch_weighted_sum(t, t.relu(w @ x))),
     ("linear_then_cross_entropy", {"x": random_list(_rng, 4),
                                    "w": [random_list(_rng, 4) for _ in range(5)],
                                    "b": random_list(_rng, 5)},
@@ -305,3 +312,46 @@ def test_linear_accepts_plain_numbers_as_inputs_in_both_modes():
             assert [v.data for v in y] == [0.5 * 3.0 - 1.0 * 4.0, 2.0 * 3.0 + 0.25 * 4.0]
             F.sum_values(y).backward()
             assert [[w.grad for w in row] for row in W] == [[3.0, 4.0], [3.0, 4.0]]
+
+
+# ---- the fused relu and the weights read once per forward ----------------------------------
+
+def test_fused_relu_is_the_input_itself_or_a_constant_zero():
+    on, off = Value(0.7), Value(-0.7)
+    assert F.relu(on) is on                       # identity: the gradient flows straight on
+    zero = F.relu(off)
+    assert zero.data == 0.0 and zero._prev == ()  # no path back: nothing flows to `off`
+    (F.relu(on) * 3.0 + zero * 5.0).backward()
+    assert on.grad == 3.0 and off.grad == 0.0 and zero.grad == 5.0
+    with F.fused_ops(False):                       # plain: the engine's relu node
+        node = F.relu(on)
+    assert node._op == "relu" and node._prev == (on,) and node._local_grads == (1.0,)
+    assert F.relu(0.0) == 0.0 and F.relu(2.5) == 2.5 and F.relu(-1.0) == 0.0
+
+
+def test_weights_fixed_reuses_the_numbers_only_inside_the_block():
+    rng = random.Random(5)
+    w = [[Value(rng.uniform(-1, 1)) for _ in range(4)] for _ in range(3)]
+    x = [Value(rng.uniform(-1, 1)) for _ in range(4)]
+    with F.weights_fixed():
+        first = [v.data for v in F.linear(x, w)]
+        second = [v.data for v in F.linear(x, w)]
+        other = [[Value(1.0)] * 4 for _ in range(3)]  # another matrix: its own numbers
+        assert [v.data for v in F.linear(x, other)] == [sum(v.data for v in x)] * 3
+    assert first == second == [v.data for v in F.linear(x, w)]
+    w[0][0].data += 1.0  # after the block, a changed weight is read again
+    assert F.linear(x, w)[0].data == pytest.approx(first[0] + x[0].data)
+    with F.weights_fixed():
+        assert F.linear(x, w)[0].data == pytest.approx(first[0] + x[0].data)
+
+
+def test_inverse_rms_is_one_node_with_the_inputs_as_children():
+    x = [Value(v) for v in (0.3, -1.2, 2.0)]
+    r = F.inverse_rms(x, 1e-5)
+    assert r._op == "inverse_rms" and r._prev == tuple(x)
+    with F.fused_ops(False):
+        plain = F.inverse_rms(x, 1e-5)
+    assert plain.data == r.data and plain._op.startswith("**")
+    assert F.inverse_rms([0.3, -1.2, 2.0], 1e-5) == r.data  # floats: the same number
+    with pytest.raises(ValueError, match="empty"):
+        F.inverse_rms([], 1e-5)

@@ -1,8 +1,11 @@
 """Properties the speed work relies on, checked by counting (never by timing):
-fused graphs are much smaller than plain ones, and a step's graph has no reference cycles,
-so reference counting frees it the moment the loss is dropped."""
+fused graphs are much smaller than plain ones, a step's graph has no reference cycles, so
+reference counting frees it the moment the loss is dropped, and the benchmark's baseline
+Value is a real autograd engine."""
 import gc
 import random
+
+import pytest
 
 from micrograd_gpt import functional as F
 from micrograd_gpt.engine import Value, topological_order
@@ -65,3 +68,47 @@ def test_plain_graph_has_no_reference_cycles_either():
     finally:
         gc.enable()
     assert after == before
+
+
+def _engine_benchmark():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "engine.py"
+    spec = importlib.util.spec_from_file_location("engine_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_baseline_value_computes_the_same_gradients():
+    """benchmarks/engine.py compares the engine with the simplest Value that works: it
+    must really work (same values and gradients), or the comparison means nothing."""
+    bench = _engine_benchmark()
+    for make in (bench.chain_builder, bench.wide_builder):
+        ours, base = make(Value, 301)(), make(bench.BaselineValue, 301)()
+        assert abs(ours.data - base.data) < 1e-9
+        ours.backward()
+        base.backward()
+        ours_leaves = [n for n in topological_order(ours) if not n._prev]
+        base_seen, stack, base_leaves = {base}, [base], []
+        while stack:  # the baseline's leaves, found the same way
+            node = stack.pop()
+            if not node._prev:
+                base_leaves.append(node)
+            for child in node._prev:
+                if child not in base_seen:
+                    base_seen.add(child)
+                    stack.append(child)
+        assert sorted(n.grad for n in ours_leaves) == pytest.approx(
+            sorted(n.grad for n in base_leaves))
+    a = bench.BaselineValue(2.0)
+    b = a * a + a  # a shared node: its gradient must collect from both uses
+    b.backward()
+    assert a.grad == 5.0
+
+
+def test_the_engine_benchmark_runs(capsys):
+    ratios = _engine_benchmark().main(["--nodes", "3000", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "Value / baseline, chain: build" in out and set(ratios) == {"chain", "wide plain"}
+    assert all(build > 0 and backward > 0 for build, backward in ratios.values())
