@@ -10,9 +10,11 @@ graph and to back-propagate it, and the ratio Value / baseline:
 
   chain        y = ((x + 0.5) * 0.999999 + 0.5) * ...: one long path, each step an
                operation node plus its constant (a plain number becomes a node in both).
-  wide plain   sum(W·x) from binary + and * (k inputs, m rows): a broad, shallow graph.
-  wide fused   the same sum with the library's fused nodes (one `dot` node per row, one
-               `sum`): far fewer nodes, so compare its whole time with "wide plain".
+  wide plain   sum(W·x) from binary + and * (k inputs, m rows): a broad, shallow graph,
+               built by the same loop for both classes.
+  wide fused   the same sum with the library's fused nodes (F.linear: one `dot` node per
+               row, one `sum`): far fewer nodes, so compare its whole time with "wide
+               plain".
 
 The two classes take turns on the same graph, run after run, and the medians are
 printed, so a busy machine slows both alike. Times are this process's CPU time
@@ -103,11 +105,10 @@ def wide_builder(cls, n_nodes, fused=False, seed=0):
     def build():
         x = [cls(v) for v in x_numbers]
         weight = [[cls(v) for v in row] for row in w_numbers]
-        if cls is Value:
-            with F.fused_ops(fused):
-                return F.sum_values(F.linear(x, weight))
+        if fused:  # the library's fused nodes: one dot per row, one sum
+            return F.sum_values(F.linear(x, weight))
         rows = []
-        for row in weight:  # the baseline: the plain chains of * and +
+        for row in weight:  # the same code for both classes: chains of * and +
             total = row[0] * x[0]
             for w, xi in zip(row[1:], x[1:]):
                 total = total + w * xi

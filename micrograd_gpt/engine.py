@@ -23,6 +23,12 @@ Gradient semantics (the same as PyTorch):
   twice on the same graph adds exactly the same amount to the leaves again. (micrograd
   keeps stale interior gradients, so its second call adds too much.)
 
+Order: `backward()` first finds the interior nodes below the output, each after its
+children (a depth-first walk: no recursion, so any depth works), then walks them from the
+output back. A training step can skip that search: inside `with Tape() as tape:` every
+interior node is listed as it is made, and the reverse of that list is already an order
+for backward (`tape.backward(loss)`; the trainer does this).
+
 Numbers: every Value holds a finite Python float, and every local derivative is finite.
 Non-finite numbers (nan, inf) are refused where they enter (`Value(nan)`, `x + inf`), and
 operations that would create one from finite inputs (exp overflow, log(0), x / 0,
@@ -37,7 +43,6 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
-import sys
 from operator import attrgetter
 
 __all__ = ["Value", "OperandError", "DivisionByZeroError", "FloatOverflowError",
@@ -54,10 +59,6 @@ _scope = ""               # dotted name of the module whose forward is running (
 _recording_scopes = False  # True inside `record_scopes()`: modules tag their nodes
 _tape = None              # inside a `Tape`: the list its interior nodes are appended to
 
-# A float x is finite exactly when _LOWEST <= x <= _HIGHEST (nan compares False with
-# everything). This test allocates nothing, unlike `x - x`, so it is the cheap one.
-_HIGHEST = sys.float_info.max
-_LOWEST = -_HIGHEST
 
 
 class Value:
@@ -89,9 +90,10 @@ class Value:
     __slots__ = ("data", "grad", "_prev", "_local_grads", "_op", "label", "_scope")
 
     def __init__(self, data, _children=(), _local_grads=(), _op="", label=""):
-        # A leaf (an input, a parameter, a constant) is checked here: a finite float. An
-        # operation's result is checked by the operation itself, where it can overflow.
-        if not _op and (type(data) is not float or not _LOWEST <= data <= _HIGHEST):
+        # A leaf (an input, a parameter, a constant) is checked here: a finite float
+        # (`data - data` is 0.0 for a finite float, nan for inf and nan). An operation's
+        # result is checked by the operation itself, where it can overflow.
+        if not _op and (type(data) is not float or data - data):
             data = _checked_number(data)
         self.data = data
         self.grad = 0.0
@@ -109,7 +111,9 @@ class Value:
             except ValueError:
                 raise _bad_operand(other, "+") from None
         out = self.data + other.data
-        if not _LOWEST <= out <= _HIGHEST:  # inf or nan: the sum of two floats overflowed
+        # `x - x` is 0.0 (false) for every finite float and nan (true) for inf and nan:
+        # the cheapest test there is
+        if out - out:  # inf or nan: the sum of two finite floats overflowed
             raise _overflow("+", self, other, out)
         # d(a+b)/da = 1, d(a+b)/db = 1
         return Value(out, (self, other), (1.0, 1.0), "+")
@@ -121,7 +125,7 @@ class Value:
             except ValueError:
                 raise _bad_operand(other, "*") from None
         out = self.data * other.data
-        if not _LOWEST <= out <= _HIGHEST:
+        if out - out:
             raise _overflow("*", self, other, out)
         # d(a*b)/da = b, d(a*b)/db = a
         return Value(out, (self, other), (other.data, self.data), "*")
@@ -233,7 +237,7 @@ class Value:
             except ValueError:
                 raise _bad_operand(other, "-") from None
         out = self.data - other.data
-        if not _LOWEST <= out <= _HIGHEST:
+        if out - out:
             raise _overflow("-", self, other, out)
         # d(a-b)/da = 1, d(a-b)/db = -1
         return Value(out, (self, other), (1.0, -1.0), "-")
@@ -248,7 +252,7 @@ class Value:
         if b == 0.0:
             raise DivisionByZeroError(f"division by zero: {a:g} / 0")
         out = a / b
-        if not _LOWEST <= out <= _HIGHEST:
+        if out - out:
             raise _overflow("/", self, other, out)
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b² (written -(a/b)/b so a tiny b cannot underflow b²)
         locals_ = (1.0 / b, -out / b)
@@ -524,7 +528,7 @@ def _propagate(root, grad, order):
     for node in reversed(order):
         g = node.grad
         if g:  # a zero gradient has nothing to pass on (below a relu, an unused path)
-            if not _LOWEST <= g <= _HIGHEST:  # inf or nan: one test per node, not per edge
+            if g - g:  # inf or nan (see __add__): one test per node, none per edge
                 raise _non_finite_gradient(node, order)
             for child, local in zip(node._prev, node._local_grads):
                 child.grad += local * g
@@ -535,9 +539,9 @@ def _check_leaf_gradients(leaves, order):
     (a nan or inf anywhere makes the sum non-finite); only if it is not finite, look at
     each leaf to find which one (a sum of large finite gradients can overflow by itself)."""
     total = sum(map(_grad_of, leaves))
-    if not _LOWEST <= total <= _HIGHEST:
+    if total - total:
         for leaf in leaves:
-            if not _LOWEST <= leaf.grad <= _HIGHEST:
+            if not math.isfinite(leaf.grad):
                 raise _non_finite_gradient(leaf, order)
 
 
@@ -639,7 +643,7 @@ def _init_on_tape(self, data, _children=(), _local_grads=(), _op="", label=""):
     """Value.__init__ inside a `Tape`: the usual node, and an interior node joins the tape.
     (Written out rather than calling _init_recording: this one runs for every node of
     every training step.)"""
-    if not _op and (type(data) is not float or not _LOWEST <= data <= _HIGHEST):
+    if not _op and (type(data) is not float or data - data):
         data = _checked_number(data)
     self.data = data
     self.grad = 0.0

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 from operator import mul
 
 from . import engine
@@ -40,8 +39,6 @@ __all__ = [
 
 _fused = True
 _weights_read = None  # inside weights_fixed(): id(weight) -> (weight, its rows and numbers)
-_HIGHEST = sys.float_info.max  # a float x is finite when -_HIGHEST <= x <= _HIGHEST
-_LOWEST = -_HIGHEST
 
 
 class fused_ops(TemporarySetting):
@@ -104,7 +101,7 @@ def dot(a, b):
     if _fused and _all_values(a) and _all_values(b):  # the usual case (attention): quick
         ad, bd = [v.data for v in a], [v.data for v in b]
         total = sum(map(mul, ad, bd))
-        if not _LOWEST <= total <= _HIGHEST:
+        if total - total:  # inf or nan (0.0 for a finite float)
             _finite(total, "dot")  # raises: the products or their sum overflowed
         if not engine.is_grad_enabled():  # inference: just the number, no graph
             return Value(total)
@@ -347,7 +344,7 @@ def _check_finite(numbers, op):
     """Raise the engine's overflow error if any of `numbers` is inf or nan. One sum in C
     for all of them (it is not finite if any of them is not); only then one by one."""
     total = sum(numbers)
-    if not _LOWEST <= total <= _HIGHEST:
+    if total - total:  # inf or nan (0.0 for a finite float)
         for number in numbers:
             _finite(number, op)
 
@@ -355,7 +352,7 @@ def _check_finite(numbers, op):
 def _finite(out, op):
     """`out` if it is a finite float; the engine's overflow error otherwise (a fused node
     checks its result itself, like the engine's own operations)."""
-    if not _LOWEST <= out <= _HIGHEST:
+    if out - out:
         raise engine.FloatOverflowError(
             f"the operation {op!r} produced {out!r}: the result overflows a float")
     return out
