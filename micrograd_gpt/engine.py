@@ -362,21 +362,22 @@ def topological_order(root):
 
     A depth-first walk that lists a node once all of its children are listed (children
     in order, left to right): the order in which a careful hand computation would go. No
-    recursion, so graphs of any depth work.
+    recursion, so graphs of any depth work: `path` holds the nodes being walked, `todo`
+    the children each of them has left to look at.
     """
     order = []
     listed = {root}
-    stack = [(root, iter(root._prev))]
-    while stack:
-        node, children = stack[-1]
-        for child in children:
+    path, todo = [root], [iter(root._prev)]
+    while todo:
+        for child in todo[-1]:
             if child not in listed:
                 listed.add(child)
-                stack.append((child, iter(child._prev)))
+                path.append(child)
+                todo.append(iter(child._prev))
                 break
         else:  # every child is listed: now the node itself
-            stack.pop()
-            order.append(node)
+            todo.pop()
+            order.append(path.pop())
     return order
 
 
@@ -388,19 +389,19 @@ def _graph_below(root):
     order = []
     leaves = {}
     listed = {root}
-    stack = [(root, iter(root._prev))]
-    while stack:
-        node, children = stack[-1]
-        for child in children:
+    path, todo = [root], [iter(root._prev)]
+    while todo:
+        for child in todo[-1]:
             if not child._prev:
                 leaves[child] = None
             elif child not in listed:
                 listed.add(child)
-                stack.append((child, iter(child._prev)))
+                path.append(child)
+                todo.append(iter(child._prev))
                 break
         else:
-            stack.pop()
-            order.append(node)
+            todo.pop()
+            order.append(path.pop())
     return order, leaves
 
 
