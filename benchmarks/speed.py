@@ -14,8 +14,9 @@ What it measures, on the embedded `names` data, one name per step:
   4. the cyclic garbage collector: a step with the collector running vs paused;
      and the looking-inside hooks (inspection, health) switched off vs not there at all;
   5. peak memory of one step (tracemalloc);
-  6. the engine alone: ns per node to build and back-propagate a 200,000-node chain, the
-     Value engine against the simplest Value that works (benchmarks/engine.py).
+  6. the engine alone (measured first, on a fresh heap): ns per node to build and
+     back-propagate a 200,000-node chain, the Value engine against the simplest Value
+     that works (benchmarks/engine.py).
 Numbers are medians; ratios are of medians from the same run. Times are this process's
 CPU time (`time.process_time`), so that other programs on a shared machine do not count.
 """
@@ -222,13 +223,13 @@ def memory_table(model_kwargs, doc):
 def engine_table(nodes, repeats):
     """ns per node to build and to back-propagate a chain of `nodes` nodes (each step an
     operation and its constant), the Value engine and benchmarks/engine.py's
-    BaselineValue taking turns; gc off, as in a training step."""
+    BaselineValue taking turns, the garbage collector on (as benchmarks/engine.py)."""
     rows = engine_benchmark.measure(
         {"Value": engine_benchmark.chain_builder(Value, nodes),
          "baseline": engine_benchmark.chain_builder(engine_benchmark.BaselineValue, nodes)},
         repeats, {"Value": engine_benchmark.chain_builder(Value, 1000),
                   "baseline": engine_benchmark.chain_builder(engine_benchmark.BaselineValue,
-                                                             1000)}, gc_off=True)
+                                                             1000)})
     value, base = rows["Value"], rows["baseline"]
     print(f"\n## engine: a chain of {nodes:,} nodes, Value vs the simplest Value "
           f"(benchmarks/engine.py), median of {repeats}")
@@ -329,7 +330,8 @@ def markdown_table(command, micro, larger, generation, gc_ms, peak, engine_ns):
     (m_ms, m_size), (l_ms, l_size) = micro, larger
     lines = [
         f"Measured with `{command}` (Python {sys.version.split()[0]}, one run, "
-        f"{time.strftime('%Y-%m-%d')}). Medians; every ratio compares numbers from the same run.",
+        f"{time.strftime('%Y-%m-%d')}; CPU time of the process). Medians; every ratio "
+        "compares numbers from the same run.",
         "",
         "| training step, one name | fused | plain | float floor | plain / fused | fused / floor |",
         "|---|---:|---:|---:|---:|---:|",
@@ -391,6 +393,9 @@ def main(argv=None):
     repeats = args.repeats or (20 if args.quick else 40)
     print(f"Python {sys.version.split()[0]} on {sys.platform}; medians of {repeats} steps")
 
+    # the engine alone first, on a fresh heap (the big plain graphs below leave Python's
+    # memory pools fragmented, which slows every allocation that follows)
+    engine_ns = engine_table(200_000, 3 if args.quick else 7)
     vocab, docs = load_names(MICROGPT["max_seq_len"])
     rng = random.Random(0)
     docs = rng.sample(docs, min(len(docs), 200))
@@ -403,7 +408,6 @@ def main(argv=None):
     gc_ms = gc_table(micro, docs, repeats)
     looking_table(micro, docs, repeats)
     peak = memory_table(micro, max(docs, key=len))
-    engine_ns = engine_table(200_000, 3 if args.quick else 7)
     if args.write_docs:
         command = "python benchmarks/speed.py" + (" --quick" if args.quick else "")
         table = markdown_table(command, micro_result, larger_result, generation, gc_ms,

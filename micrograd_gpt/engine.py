@@ -76,8 +76,8 @@ class Value:
         label: an optional name, shown in graphs and traces.
     Internal (read by backward, graph drawing and traces):
         _prev: tuple of child Values; _local_grads: d(self)/d(child) for each child;
-        _op: the operation's name ("" for a leaf); _scope: the module that made the node,
-        set only inside `record_scopes()` (read it with `scope_of(node)`).
+        _op: the operation's name ("" for a leaf); _scope: the module that made the node
+        ("" unless it was made inside `record_scopes()`; also `scope_of(node)`).
 
     Creating a node is the hot path of the whole library (a training step makes tens of
     thousands), so `__init__` does only what every node needs: the operations check their
@@ -87,7 +87,13 @@ class Value:
     what a node costs against the simplest Value one can write.
     """
 
-    __slots__ = ("data", "grad", "_prev", "_local_grads", "_op", "label", "_scope")
+    __slots__ = ("data", "grad", "_prev", "_local_grads", "_op", "label", "_scope_tag")
+
+    @property
+    def _scope(self):
+        """The dotted name of the module that made this node, "" if none (or if it was
+        made outside record_scopes()). Stored only when there is one: see `__init__`."""
+        return getattr(self, "_scope_tag", "")
 
     def __init__(self, data, _children=(), _local_grads=(), _op="", label=""):
         # A leaf (an input, a parameter, a constant) is checked here: a finite float
@@ -635,7 +641,7 @@ def _init_with_scope(self, data, _children=(), _local_grads=(), _op="", label=""
     whose forward made the node (see `scope_of`), and join the tape if one records."""
     _init_recording(self, data, _children, _local_grads, _op, label)
     if _scope:
-        self._scope = _scope
+        self._scope_tag = _scope
     if _children and _tape is not None:
         _tape.append(self)
 
@@ -796,7 +802,7 @@ def current_scope():
 def scope_of(node):
     """The dotted name of the module that made `node` ("" if none, or if it was made
     outside `record_scopes()`)."""
-    return getattr(node, "_scope", "")
+    return node._scope
 
 
 def call_in_scope(name, function, *args, **kwargs):
