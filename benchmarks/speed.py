@@ -250,11 +250,10 @@ def without_looking_checks():
     from micrograd_gpt.attention import CausalSelfAttention
     from micrograd_gpt.nn import Module
 
-    def call(self, *args, **kwargs):
-        if self._scope_name is None:
+    def call(self, *args, **kwargs):  # Module.__call__ without the forward hooks
+        if self._scope_name is None or not engine.is_recording_scopes():
             return self.forward(*args, **kwargs)
-        with engine.module_scope(self._scope_name):
-            return self.forward(*args, **kwargs)
+        return engine.call_in_scope(self._scope_name, self.forward, *args, **kwargs)
 
     def forward(self, x, cache):
         hd = self.head_dim
