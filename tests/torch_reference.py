@@ -87,11 +87,13 @@ def attention_weights(params, config, tokens):
     softmax over positions 0..t; zeros above the diagonal), computed all at once."""
     T, hd = len(tokens), config.d_model // config.num_heads
     x = params["wte.weight"][torch.tensor(tokens)] + params["wpe.weight"][:T]
+    if config.embedding_norm:
+        x = _norm(x, params, "ln_emb", config)
     allowed = torch.tril(torch.ones(T, T)) > 0
     layers = []
     for i in range(config.num_layers):
         p = f"blocks.{i}"
-        h = _norm(x, params, p + ".ln_1", config.norm)
+        h = _norm(x, params, p + ".ln_1", config)
         q, k = h @ params[p + ".attn.wq.weight"].T, h @ params[p + ".attn.wk.weight"].T
         heads = []
         for head in range(config.num_heads):
@@ -101,6 +103,6 @@ def attention_weights(params, config, tokens):
             heads.append(torch.softmax(scores, dim=-1))
         layers.append(heads)
         x = x + _attention(h, params, p + ".attn", config.num_heads)
-        x = x + _mlp(_norm(x, params, p + ".ln_2", config.norm), params, p + ".mlp",
+        x = x + _mlp(_norm(x, params, p + ".ln_2", config), params, p + ".mlp",
                      config.activation)
     return layers
