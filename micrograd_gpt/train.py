@@ -61,13 +61,13 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .checks import (check_bool, check_choice, check_instance, check_int, check_number,
                      check_rng, check_str)
 from .data import DATASETS, CharTokenizer, bigram_loss, prepare_documents
+from .engine import record_scopes
 from .files import check_output_path
 # the Value engine's step lives with the engines; train_step & co. stay importable from here
 from .engines import (DEFAULT_ENGINE, batch_loss, check_engine_fits, cyclic_gc_paused,
                       evaluate, make_engine, train_step)
 from .health import measure_step
 from .history import History, format_history, history_html
-from .engine import record_scopes
 from .lm import LanguageModel
 from .models import DEFAULT_KIND, MODELS, build_model
 from .optim import OPTIMIZERS, SCHEDULES, make_schedule
