@@ -37,6 +37,7 @@ def test_the_layer_contracts_hold():
     assert "0 broken" in done.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module, upward_import", [
     ("engine.py", "from . import viz"),            # core reaching up to looking
     ("nn.py", "from .train import train"),        # model reaching up to training
@@ -82,6 +83,7 @@ def test_drawing_without_graphviz_says_what_to_install():
     assert "refused:" in done.stdout and "pip install graphviz" in done.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["--help"], ["demo"], ["sample", "--help"]])
 def test_commands_load_only_what_they_use(argv):
     done = python(

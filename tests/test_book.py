@@ -47,6 +47,7 @@ def test_demo_values_are_consistent(demo_result):
                                         rng=random.Random(8))
 
 
+@pytest.mark.slow
 def test_demo_is_reproducible_and_depends_on_the_seed(demo_result):
     again = demo(seed=7)
     assert again["logits_first_10"] == demo_result["logits_first_10"]

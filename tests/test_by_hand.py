@@ -56,6 +56,7 @@ OPTIONS = [dict(elementwise_affine=affine, embedding_norm=embedding, final_norm=
            for affine, embedding, final in itertools.product((True, False), repeat=3)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("norm", ["layernorm", "rmsnorm"])
 @pytest.mark.parametrize("options", OPTIONS, ids=lambda o: "-".join(
     f"{k}={v}" for k, v in o.items()))

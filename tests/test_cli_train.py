@@ -28,6 +28,7 @@ def trained(tmp_path_factory):
     return path, out.getvalue()
 
 
+@pytest.mark.slow
 def test_train_writes_a_checkpoint_and_prints_losses_and_samples(trained):
     path, stdout = trained
     assert "final: train loss" in stdout and "val loss" in stdout
@@ -39,6 +40,7 @@ def test_train_writes_a_checkpoint_and_prints_losses_and_samples(trained):
     assert [s for s, _ in ckpt.history["val"]] == [0, 2, 3]
 
 
+@pytest.mark.slow
 def test_resume_to_more_steps(trained, tmp_path, capsys):
     path, _ = trained
     resumed = tmp_path / "more.json"

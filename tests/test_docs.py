@@ -71,6 +71,7 @@ def _restore_torch_threads(threads):
         torch.set_num_threads(threads)
 
 
+@pytest.mark.slow
 def test_growing_up_runs_its_torch_free_blocks_without_torch(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = runner.run_chapter(DOCS / "13_growing_up.md", with_torch=False)

@@ -19,6 +19,8 @@ from micrograd_gpt.gpt import GPT, GPTConfig
 from micrograd_gpt.optim import make_schedule
 from micrograd_gpt.train import TrainConfig, prepare_data, sample, train
 
+pytestmark = pytest.mark.slow  # each test trains on both engines: the slow tier
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # a model small enough that 20 Value steps take a few seconds (d=8: ~1,000 parameters)

@@ -79,6 +79,7 @@ def test_nonsense_numbers_are_usage_errors(argv, fragment):
     assert_one_clear_error(code, err, fragment)
 
 
+@pytest.mark.slow
 def test_a_vanishing_temperature_samples_greedily(checkpoint):
     code, out, err = run(["sample", "--checkpoint", str(checkpoint), "--num", "4",
                           "--temperature", "1e-320", "--prompt", "a", "--max-new-tokens", "6"])
@@ -142,6 +143,7 @@ def piped_into_head(argv, lines=2):
     return producer.wait(timeout=120), shown, err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs `head` and Unix pipes")
 @pytest.mark.parametrize("argv", [
     ["trace", " + ".join(f"a*b*{i}" for i in range(400)), "--values", "a=2,b=3"],
@@ -158,6 +160,7 @@ def test_a_closed_pipe_ends_the_command_quietly(argv):
 
 # ---- after training: two commands to paste -------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_hint_after_training_is_three_commands(tmp_path):
     path = tmp_path / "run.json"
     code, out, _ = run(["train", *QUICK, "--samples", "0", "--out", str(path)])

@@ -256,6 +256,7 @@ COMMAND_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("expression, values, in_trace, in_graph", COMMAND_CASES)
 @pytest.mark.parametrize("command", ["trace", "graph"])
 def test_the_commands_exit_2_with_one_line(command, expression, values, in_trace, in_graph,

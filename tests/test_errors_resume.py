@@ -16,6 +16,8 @@ from micrograd_gpt.cli import main
 from micrograd_gpt.optim import make_schedule
 from micrograd_gpt.train import TrainConfig, TrainingInterrupted, train
 
+pytestmark = pytest.mark.slow  # each test trains and resumes runs: the slow tier
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY_MODEL = dict(d_model=8, num_heads=2, num_layers=1, max_seq_len=12)
 

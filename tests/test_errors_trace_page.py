@@ -69,6 +69,7 @@ def test_script_json_writes_non_finite_numbers_as_text():
     assert json.loads(encoded) == {"grads": ["inf", "-inf", "nan", 1.0]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("title", HOSTILE)
 def test_hostile_labels_and_titles_stay_text(title):
     out, leaves = hostile_graph()
@@ -186,6 +187,7 @@ def svg_texts(svg):
             for t in doc.getElementsByTagName("text")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("op", ["<img src=x onerror=window.__pwned=7>", "<b>bold</b>",
                                 "&lt;i&gt;", "a\\Nb", "{x|y}"])
 def test_the_graph_draws_any_label_and_op_as_plain_text(op):

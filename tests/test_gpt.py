@@ -15,6 +15,7 @@ from micrograd_gpt.sampling import sample_token
 
 # ---- equality with PyTorch ------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", CONFIGS, ids=IDS)
 def test_logits_loss_and_every_gradient_equal_the_torch_reference(config, torch):
     import torch_reference

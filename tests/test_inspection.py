@@ -25,6 +25,7 @@ def value_model_attention(model, tokens):
             for layer in cache]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", GPT_CONFIGS, ids=GPT_IDS)
 def test_recorded_numbers_are_the_forwards_own(config):
     model = make_gpt(config, seed=3)

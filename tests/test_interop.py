@@ -20,6 +20,7 @@ def test_importing_the_package_does_not_import_torch():
     assert result.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", CONFIGS, ids=IDS)
 def test_to_torch_gives_the_same_logits_loss_and_gradients(config, torch):
     from micrograd_gpt.interop import to_torch
@@ -56,6 +57,7 @@ def test_to_torch_accepts_a_batch(torch):
     assert max_difference(row, logits[2].tolist()) < 1e-9
 
 
+@pytest.mark.slow
 def test_from_torch_brings_trained_weights_back(torch):
     from micrograd_gpt.interop import from_torch, to_torch
 

@@ -276,6 +276,7 @@ def test_adam_steps_of_the_preset_equal_the_reference(torch):
         assert worst < 1e-9, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change, field", [
     ({"betas": (0.9, 0.99)}, "betas"), ({"lr_schedule": "constant"}, "lr_schedule"),
     ({"eps": 1e-3}, "eps")])

@@ -31,6 +31,7 @@ def nbformat():
     return pytest.importorskip("nbformat")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_the_committed_notebook_is_made_from_the_chapter(nbformat, chapter):
     path = maker.notebook_path(DOCS / chapter)

@@ -33,6 +33,7 @@ def count_values():
     return sum(1 for obj in gc.get_objects() if type(obj) is Value)
 
 
+@pytest.mark.slow
 def test_a_training_step_graph_has_no_reference_cycles():
     """With the cyclic collector off, only reference counting can free the graph: if every
     node the step created is gone once the loss is dropped, there was no cycle."""
@@ -54,6 +55,7 @@ def test_a_training_step_graph_has_no_reference_cycles():
     assert after == before          # and reference counting alone freed all of it
 
 
+@pytest.mark.slow
 def test_plain_graph_has_no_reference_cycles_either():
     gc.collect()
     gc.disable()
@@ -107,6 +109,7 @@ def test_the_benchmark_baseline_value_computes_the_same_gradients():
     assert a.grad == 5.0
 
 
+@pytest.mark.slow
 def test_the_engine_benchmark_runs(capsys):
     ratios = _engine_benchmark().main(["--nodes", "3000", "--repeats", "1"])
     out = capsys.readouterr().out

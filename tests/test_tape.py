@@ -19,6 +19,7 @@ INIT = Value.__init__  # the usual one, for checking that every switch puts it b
 
 # ---- the tape gives what backward() gives ----------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", GPT_CONFIGS, ids=GPT_IDS)
 def test_tape_backward_equals_backward_on_every_gpt(config):
     tokens = random_tokens(config, config.max_seq_len + 1, seed=4)
@@ -121,6 +122,7 @@ def test_no_grad_inside_a_tape_records_nothing():
     assert x.grad == 2.0
 
 
+@pytest.mark.slow
 def test_a_training_step_on_a_tape_frees_its_graph():
     """train_step builds on a Tape; once it returns, reference counting alone (the cyclic
     collector off) has freed every node: the tape holds nodes, nodes never hold it."""

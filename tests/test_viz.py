@@ -264,6 +264,7 @@ def test_cli_without_dot_prints_one_message_and_no_traceback(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(viz.find_fallback_renderer() is None,
                     reason="graphviz-pure is not installed (pip install graphviz-pure)")
 def test_graphviz_pure_draws_when_dot_is_missing(tmp_path):
@@ -332,6 +333,7 @@ def test_collapsed_gpt_step_names_its_modules(gpt_step):
         draw_dot(loss)
 
 
+@pytest.mark.slow
 @needs_dot
 def test_cli_gpt_graph(tmp_path, capsys, gpt_step):
     out = tmp_path / "gpt.svg"
