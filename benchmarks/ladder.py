@@ -4,6 +4,8 @@
                                             # 2 idle cores; much longer on a busy machine)
     python benchmarks/ladder.py --quick     # a few steps each: the same table, for a try
     python benchmarks/ladder.py --markdown  # also print the table as Markdown
+    python benchmarks/ladder.py --only rnn tiny microgpt_network
+                                            # is it attention, or the GPT's other choices?
 
 Each rung is its preset (presets.py: a few thousand parameters each, except the bigrams'
 729), trained on the embedded names with the same budget: the same number of steps of 8
@@ -13,6 +15,11 @@ validation name (not a sample of them), so the columns compare exactly; ms/step 
 median training step (forward, backward, Adam) of this run, and "x gpt" its ratio to the
 GPT's, both from this one run. Samples are drawn at temperature 1 (the model's own
 distribution, nothing sharpened), the same seed for every rung.
+
+One more GPT can be asked for by name, outside the ladder: `microgpt_network` is the
+network of the `microgpt` preset (microgpt.py's choices: 4 heads, a norm right after the
+embeddings, norms without a gain, no final norm, ReLU, an untied output layer) trained
+exactly like `tiny`, so the two GPT rows differ in the network alone.
 """
 from __future__ import annotations
 
@@ -20,10 +27,14 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import time
+from pathlib import Path
 
-from micrograd_gpt.presets import PRESETS, preset_kind
-from micrograd_gpt.train import TrainConfig, evaluate, prepare_data, sample, train
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+
+from micrograd_gpt.presets import PRESETS, preset_kind  # noqa: E402
+from micrograd_gpt.train import TrainConfig, evaluate, prepare_data, sample, train  # noqa: E402
 
 # from the least context to the most: (preset, what it sees)
 LADDER = [
@@ -34,21 +45,30 @@ LADDER = [
     ("gru", "all before, through 24 gated numbers"),
     ("tiny", "all before, by attention"),
 ]
+# rows run only when named with --only: (row name, preset trained, network, what it sees)
+EXTRA_RUNGS = [
+    ("microgpt_network", "tiny", PRESETS["microgpt"]["model"],
+     "all before, by attention (microgpt.py's net)"),
+]
 STEPS, QUICK_STEPS = 1000, 20
 
 
-def run_rung(preset, steps, seed=0):
-    """Train (or count) one rung; returns a dict of its row's numbers."""
+def run_rung(preset, steps, seed=0, name=None, model=None):
+    """Train (or count) one rung; returns a dict of its row's numbers. `model`, if given,
+    replaces the preset's network (its config fields); `name` is then the row's name."""
     kind = preset_kind(preset)
     counted = PRESETS[preset]["train"].get("steps") == 1
+    overrides = {} if counted else {"steps": steps}
+    if model is not None:
+        overrides["model"] = dict(model)
     config = TrainConfig.from_preset(preset, eval_interval=0, eval_docs=20, seed=seed,
-                                     **({} if counted else {"steps": steps}))
+                                     **overrides)
     started = time.perf_counter()
     result = train(config, quiet=True)
     seconds = time.perf_counter() - started
     data = prepare_data(config)
     texts = sample(result.model, data.tokenizer, 5, rng=random.Random(seed), temperature=1.0)
-    return dict(preset=preset, kind=kind, parameters=len(result.model.parameters()),
+    return dict(preset=name or preset, kind=kind, parameters=len(result.model.parameters()),
                 steps=0 if counted else result.step, ms=1000 * statistics.median(result.step_times),
                 seconds=seconds, train=evaluate(result.model, data.train),
                 val=evaluate(result.model, data.val), samples=texts)
@@ -56,13 +76,13 @@ def run_rung(preset, steps, seed=0):
 
 def text_table(rows, sees):
     gpt_ms = next((r["ms"] for r in rows if r["kind"] == "gpt"), None)
-    lines = [f"{'model':<14} {'sees':<37} {'params':>6} {'steps':>6} {'ms/step':>8} "
+    lines = [f"{'model':<16} {'sees':<44} {'params':>6} {'steps':>6} {'ms/step':>8} "
              f"{'x gpt':>6} {'train':>6} {'val':>6}  samples (temperature 1)"]
     for r in rows:
         steps = "1 pass" if r["steps"] == 0 else f"{r['steps']:,}"
         ratio = f"{r['ms'] / gpt_ms:.2g}" if gpt_ms and r["steps"] else "-"
         ms = f"{r['ms']:.1f}" if r["steps"] else "-"
-        lines.append(f"{r['preset']:<14} {sees[r['preset']]:<37} {r['parameters']:>6,} "
+        lines.append(f"{r['preset']:<16} {sees[r['preset']]:<44} {r['parameters']:>6,} "
                      f"{steps:>6} {ms:>8} {ratio:>6} {r['train']:>6.3f} {r['val']:>6.3f}  "
                      + ", ".join(r["samples"]))
     return "\n".join(lines)
@@ -90,19 +110,23 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None,
                         help=f"steps per trained rung (default {STEPS})")
     parser.add_argument("--markdown", action="store_true", help="also print Markdown")
-    parser.add_argument("--only", nargs="+", default=None, choices=[p for p, _ in LADDER],
-                        help="run only these rungs")
+    parser.add_argument("--only", nargs="+", default=None,
+                        choices=[p for p, _ in LADDER] + [r[0] for r in EXTRA_RUNGS],
+                        help="run only these rungs (and " + ", ".join(
+                            r[0] for r in EXTRA_RUNGS) + ": only when named)")
     args = parser.parse_args(argv)
     quick = args.quick or os.environ.get("MICROGRAD_GPT_QUICK") == "1"
     steps = args.steps or (QUICK_STEPS if quick else STEPS)
-    sees = dict(LADDER)
+    sees = dict(LADDER) | {name: seen for name, _, _, seen in EXTRA_RUNGS}
+    runs = [(preset, preset, None) for preset, _ in LADDER]
+    runs += [(name, preset, model) for name, preset, model, _ in EXTRA_RUNGS]
     rows, started = [], time.perf_counter()
-    for preset, _ in LADDER:
-        if args.only and preset not in args.only:
+    for name, preset, model in runs:
+        if (args.only and name not in args.only) or (model and not args.only):
             continue
-        rows.append(run_rung(preset, steps))
+        rows.append(run_rung(preset, steps, name=name, model=model))
         r = rows[-1]
-        print(f"  {preset}: val {r['val']:.3f} after {r['seconds']:.0f} s", flush=True)
+        print(f"  {name}: val {r['val']:.3f} after {r['seconds']:.0f} s", flush=True)
     print(text_table(rows, sees))
     if args.markdown:
         print()

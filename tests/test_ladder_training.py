@@ -191,11 +191,31 @@ def test_the_ladder_benchmark_prints_one_table(capsys):
     spec = importlib.util.spec_from_file_location("ladder_benchmark", path)
     ladder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ladder)
-    rows = ladder.main(["--steps", "2", "--only", "bigram", "rnn", "--markdown"])
+    rows = ladder.main(["--steps", "2", "--only", "bigram", "rnn", "microgpt_network",
+                        "--markdown"])
     printed = capsys.readouterr().out
-    assert [r["preset"] for r in rows] == ["bigram", "rnn"]
-    assert rows[0]["steps"] == 0 and rows[1]["steps"] == 2
+    assert [r["preset"] for r in rows] == ["bigram", "rnn", "microgpt_network"]
+    assert rows[0]["steps"] == 0 and rows[1]["steps"] == rows[2]["steps"] == 2
     assert rows[0]["val"] < rows[1]["val"] < math.log(27) + 0.1   # 2 steps: barely trained
     assert all(len(r["samples"]) == 5 for r in rows)
+    # the extra row is microgpt.py's network (4,192 weights), trained like tiny
+    assert rows[2]["kind"] == "gpt" and rows[2]["parameters"] == 4192
     table = printed.split("| model |")[1]
     assert "| `bigram` |" in table and "| `rnn` |" in table and "1 pass" in table
+    assert "| `microgpt_network` |" in table
+
+
+@pytest.mark.slow
+def test_the_ladder_runs_its_extra_rows_only_when_named(capsys, monkeypatch):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "ladder.py"
+    spec = importlib.util.spec_from_file_location("ladder_benchmark", path)
+    ladder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ladder)
+    ran = []
+    monkeypatch.setattr(ladder, "run_rung", lambda preset, steps, name=None, model=None: ran.append(
+        name) or dict(preset=name, kind="gpt", parameters=1, steps=steps, ms=1.0, seconds=0.0,
+                      train=1.0, val=1.0, samples=[""] * 5))
+    ladder.main(["--steps", "2"])
+    assert ran == [preset for preset, _ in ladder.LADDER]
