@@ -1,6 +1,6 @@
 """The makemore ladder: every kind of model on the same names, with the same budget, one table.
 
-    python benchmarks/ladder.py             # the table of chapter 11 (about 15 minutes on
+    python benchmarks/ladder.py             # the table of chapter 11 (about 8 minutes on
                                             # 2 idle cores; much longer on a busy machine)
     python benchmarks/ladder.py --quick     # a few steps each: the same table, for a try
     python benchmarks/ladder.py --markdown  # also print the table as Markdown
@@ -16,10 +16,11 @@ median training step (forward, backward, Adam) of this run, and "x gpt" its rati
 GPT's, both from this one run. Samples are drawn at temperature 1 (the model's own
 distribution, nothing sharpened), the same seed for every rung.
 
-One more GPT can be asked for by name, outside the ladder: `microgpt_network` is the
-network of the `microgpt` preset (microgpt.py's choices: 4 heads, a norm right after the
-embeddings, norms without a gain, no final norm, ReLU, an untied output layer) trained
-exactly like `tiny`, so the two GPT rows differ in the network alone.
+More GPTs can be asked for by name with --only, outside the ladder: variants of `tiny`'s
+network, each trained exactly like `tiny`, so that a row differs from `tiny` in the network
+alone. `microgpt_network` is the network of the `microgpt` preset (microgpt.py's choices:
+4 heads, a norm right after the embeddings, norms without a gain, no final norm, ReLU, an
+untied output layer); the others change one of those choices at a time.
 """
 from __future__ import annotations
 
@@ -45,10 +46,25 @@ LADDER = [
     ("gru", "all before, through 24 gated numbers"),
     ("tiny", "all before, by attention"),
 ]
-# rows run only when named with --only: (row name, preset trained, network, what it sees)
+
+# microgpt.py's norms: RMSNorm without a gain, one right after the embeddings, none at the end
+MICROGPT_NORMS = dict(norm="rmsnorm", elementwise_affine=False, embedding_norm=True,
+                      final_norm=False)
+
+
+def _tiny_with(**changes):
+    return dict(PRESETS["tiny"]["model"], **changes)
+
+
+# GPT rows run only when named with --only: (row name, preset trained, network, what it sees)
 EXTRA_RUNGS = [
-    ("microgpt_network", "tiny", PRESETS["microgpt"]["model"],
-     "all before, by attention (microgpt.py's net)"),
+    ("tiny_4_heads", "tiny", _tiny_with(num_heads=4), "as tiny, 4 heads of 4 numbers"),
+    ("tiny_relu", "tiny", _tiny_with(activation="relu"), "as tiny, ReLU for GELU"),
+    ("tiny_untied", "tiny", _tiny_with(tie_weights=False), "as tiny, its own output layer"),
+    ("tiny_rms_norms", "tiny", _tiny_with(**MICROGPT_NORMS), "as tiny, microgpt.py's norms"),
+    ("tiny_untied_rms_norms", "tiny", _tiny_with(tie_weights=False, **MICROGPT_NORMS),
+     "as tiny, both of the two above"),
+    ("microgpt_network", "tiny", PRESETS["microgpt"]["model"], "as tiny, microgpt.py's network"),
 ]
 STEPS, QUICK_STEPS = 1000, 20
 
@@ -76,13 +92,13 @@ def run_rung(preset, steps, seed=0, name=None, model=None):
 
 def text_table(rows, sees):
     gpt_ms = next((r["ms"] for r in rows if r["kind"] == "gpt"), None)
-    lines = [f"{'model':<16} {'sees':<44} {'params':>6} {'steps':>6} {'ms/step':>8} "
+    lines = [f"{'model':<22} {'sees':<37} {'params':>6} {'steps':>6} {'ms/step':>8} "
              f"{'x gpt':>6} {'train':>6} {'val':>6}  samples (temperature 1)"]
     for r in rows:
         steps = "1 pass" if r["steps"] == 0 else f"{r['steps']:,}"
         ratio = f"{r['ms'] / gpt_ms:.2g}" if gpt_ms and r["steps"] else "-"
         ms = f"{r['ms']:.1f}" if r["steps"] else "-"
-        lines.append(f"{r['preset']:<16} {sees[r['preset']]:<44} {r['parameters']:>6,} "
+        lines.append(f"{r['preset']:<22} {sees[r['preset']]:<37} {r['parameters']:>6,} "
                      f"{steps:>6} {ms:>8} {ratio:>6} {r['train']:>6.3f} {r['val']:>6.3f}  "
                      + ", ".join(r["samples"]))
     return "\n".join(lines)
