@@ -1,13 +1,56 @@
 """Helpers shared by the test files (import them: `from helpers import assert_close`).
 
 Small, dependency-free pieces that several files need: number comparisons, a gelu that
-works on a Value or a torch tensor, GPT configurations that cover every option, and a
-model whose norms are perturbed so that a mistake in them cannot hide.
+works on a Value or a torch tensor, GPT configurations that cover every option, a
+model whose norms are perturbed so that a mistake in them cannot hide, the command line
+run in-process, and the headless browser of the page tests.
 """
+import contextlib
+import io
+import os
 import random
+import shutil
+from pathlib import Path
 
+import pytest
+
+from micrograd_gpt.cli import main
 from micrograd_gpt.engine import Value
 from micrograd_gpt.gpt import GPT, GPTConfig
+
+
+def run_main(argv):
+    """`micrograd-gpt ARGV...` run in this process: (exit status, stdout, stderr). argparse's
+    usage errors end in SystemExit; its code is the exit status."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as e:
+            code = e.code
+    return code, out.getvalue(), err.getvalue()
+
+
+# The page tests drive Debian's chromium with playwright (playwright's own browser
+# download is never used); CHROMIUM=/path/to/chromium picks another one.
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def headless_chromium():
+    """Yield a headless Chromium and close it afterwards, or skip saying what to install.
+    A generator for a fixture: `browser = pytest.fixture(scope="module")(headless_chromium)`."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="browser tests need playwright (pip install playwright)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"browser tests need Chromium ({CHROMIUM} not found; "
+                    "apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 def assert_close(got, want, tol, what=""):

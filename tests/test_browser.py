@@ -4,39 +4,22 @@ Needs the `playwright` Python package and a Chromium at /usr/bin/chromium (Debia
 `apt-get install chromium`; `.ci/run` installs both). Playwright's own browser download is
 never used. Without them the tests skip and say why.
 """
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
+from helpers import headless_chromium
 from micrograd_gpt.expr import build_expression
 from micrograd_gpt.trace import save_trace_html, trace
 from micrograd_gpt.viz import format_number, renderer_available
 
 pytestmark = pytest.mark.slow  # a real browser: the slow tier
 
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="browser tests need playwright (pip install playwright)")
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"browser tests need Chromium ({CHROMIUM} not found; apt-get install chromium)",
-                allow_module_level=True)
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 TEXT = "tanh(a*b + c) * a + relu(relu(b) - 1)"
 VALUES = {"a": 2.0, "b": -3.0, "c": 1.0}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+browser = pytest.fixture(scope="module")(headless_chromium)  # or a skip saying what is missing
 
 
 @pytest.fixture(scope="module")

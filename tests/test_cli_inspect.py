@@ -1,7 +1,5 @@
 """`micrograd-gpt inspect` and the dashed lines of `micrograd-gpt plot`: a short run with
 health statistics, the terminal table, the page, the defaults, and bad input."""
-import contextlib
-import io
 import json
 import math
 import re
@@ -9,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from helpers import run_main as run  # micrograd-gpt in this process
 from micrograd_gpt.checkpoint import load_checkpoint
-from micrograd_gpt.cli import main
 from micrograd_gpt.inspection import inspect_text
 from micrograd_gpt.train import TrainConfig, reference_losses
 
@@ -18,13 +16,6 @@ pytestmark = pytest.mark.slow  # whole (short) training runs
 
 QUICK = ["--steps", "3", "--eval-interval", "2", "--eval-docs", "20", "--quiet",
          "--samples", "0"]
-
-
-def run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

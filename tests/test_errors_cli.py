@@ -1,8 +1,6 @@
 """Command-line edges: nonsense counts refused by argparse, expressions that start with a
 minus, a closed pipe (`| head`), the hint after training, and Ctrl-C: one clear message,
 the documented exit status, never a traceback."""
-import contextlib
-import io
 import os
 import shlex
 import signal
@@ -12,24 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from helpers import run_main as run  # micrograd-gpt in this process
 from micrograd_gpt.checkpoint import load_checkpoint
-from micrograd_gpt.cli import main
 from micrograd_gpt.expr import build_expression
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 QUICK = ["--steps", "2", "--eval-interval", "0", "--eval-docs", "5", "--quiet"]
-
-
-def run(argv):
-    """main(argv) in this process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def assert_one_clear_error(code, err, fragment, status=2):

@@ -1,8 +1,6 @@
 """Output paths: checked before any work starts, special files never replaced, a command's
 inputs never overwritten, no file of another run replaced without --force, and temporary
 files that a killed writer leaves behind recognised and cleaned up."""
-import contextlib
-import io
 import os
 import signal
 import socket
@@ -14,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import run_main as run  # micrograd-gpt in this process
 from micrograd_gpt import Value
 from micrograd_gpt.checkpoint import load_checkpoint, save_checkpoint
-from micrograd_gpt.cli import main
 from micrograd_gpt.data import CharTokenizer
 from micrograd_gpt.files import (TEMPORARY_SUFFIX, atomic_write_text, check_output_path,
                                  remove_stale_temporary_files)
@@ -187,17 +185,6 @@ def test_every_writer_refuses_folders_and_files_in_the_way(tmp_path):
 
 
 # ---- the commands: checked before any work ---------------------------------------------------
-
-def run(argv):
-    """main(argv) in this process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue(), err.getvalue()
-
 
 @pytest.fixture
 def no_training(monkeypatch):

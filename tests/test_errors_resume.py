@@ -1,7 +1,6 @@
 """The resume rule, made explicit: to the planned total a run continues bit for bit (after a
 checkpoint, a stop_at_step or a Ctrl-C alike); to another total the learning-rate schedule
 is re-planned for it and one line says so, with both rates; backwards is refused."""
-import contextlib
 import io
 import os
 import signal
@@ -9,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import run_main as run  # micrograd-gpt in this process
 import micrograd_gpt.engines as engines_module  # the Value engine's step lives there
 import micrograd_gpt.train as train_module
 from micrograd_gpt.checkpoint import load_checkpoint
-from micrograd_gpt.cli import main
 from micrograd_gpt.optim import make_schedule
 from micrograd_gpt.train import TrainConfig, TrainingInterrupted, train
 
@@ -179,13 +178,6 @@ def test_resuming_backwards_is_refused_and_in_place_does_nothing(tmp_path):
 
 
 # ---- the command line says it too --------------------------------------------------------------
-
-def run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
-
 
 @pytest.mark.slow
 def test_cli_resume_says_how_the_schedule_continues_even_when_quiet(tmp_path):

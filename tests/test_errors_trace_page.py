@@ -2,13 +2,12 @@
 escaped for where it goes (HTML text, attribute, JSON inside <script>), and in a real
 browser no label runs a script while the page still steps through backward."""
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
+from helpers import headless_chromium
 from micrograd_gpt import functional as F
 from micrograd_gpt.engine import Value
 from micrograd_gpt.trace import fill_template, save_trace_html, script_json, trace, trace_html
@@ -110,22 +109,7 @@ def test_the_data_is_the_trace():
 
 # ---- in a real browser ------------------------------------------------------------------------
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="browser tests need playwright (pip install playwright)")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"browser tests need Chromium ({CHROMIUM} not found; "
-                    "apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update"])
-        yield b
-        b.close()
+browser = pytest.fixture(scope="module")(headless_chromium)  # or a skip saying what is missing
 
 
 def open_page(browser, path):

@@ -6,12 +6,10 @@ Needs the `playwright` package and Chromium at /usr/bin/chromium, as tests/test_
 without them the tests skip and say why.
 """
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
+from helpers import headless_chromium
 from micrograd_gpt.checkpoint import load_checkpoint
 from micrograd_gpt.cli import main
 from micrograd_gpt.inspection import inspect_text
@@ -19,28 +17,13 @@ from micrograd_gpt.train import TrainConfig, train
 
 pytestmark = pytest.mark.slow  # a real browser and a short training run
 
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="browser tests need playwright (pip install playwright)")
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"browser tests need Chromium ({CHROMIUM} not found; apt-get install chromium)",
-                allow_module_level=True)
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 # documents whose characters make the hostile text (and worse) possible to read
 LINES = [HOSTILE, "</script><script>alert(2)</script>", "a\u2028b & {{DATA}} \"'", "emma"]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+browser = pytest.fixture(scope="module")(headless_chromium)  # or a skip saying what is missing
 
 
 @pytest.fixture(scope="module")
