@@ -25,7 +25,7 @@ from .engine import Value
 
 __all__ = ["check_int", "check_number", "check_choice", "check_bool", "check_rng",
            "check_token_ids", "check_numbers", "check_values", "check_fields", "check_str",
-           "check_instance", "describe"]
+           "check_instance", "describe", "finite_float"]
 
 
 def describe(value, limit=60):
@@ -57,6 +57,18 @@ def _int_range(low, high):
     return "an integer"
 
 
+def finite_float(value):
+    """`value` as a finite float, or None if it is not a finite real number (a bool, a
+    string, nan, inf, or an int too big for a float)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except OverflowError:  # an int too big for a float
+        return None
+    return x if math.isfinite(x) else None
+
+
 def check_number(name, value, low=-math.inf, high=math.inf, *, low_open=False,
                  high_open=False, none_ok=False):
     """`value` as a float if it is a finite real number between `low` and `high`.
@@ -66,15 +78,9 @@ def check_number(name, value, low=-math.inf, high=math.inf, *, low_open=False,
     """
     if value is None and none_ok:
         return None
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        try:
-            x = float(value)
-        except OverflowError:  # an int too big for a float
-            ok = False
-        else:
-            ok = (math.isfinite(x) and (x > low if low_open else x >= low)
-                  and (x < high if high_open else x <= high))
+    x = finite_float(value)
+    ok = (x is not None and (x > low if low_open else x >= low)
+          and (x < high if high_open else x <= high))
     if not ok:
         raise ValueError(f"{name}: must be {_number_range(low, high, low_open, high_open)}"
                          f"{' or None' if none_ok else ''}, got {describe(value)}")
@@ -150,18 +156,11 @@ def check_numbers(name, values, low=-math.inf, *, min_length=1, length=None):
         raise ValueError(f"{name}: must hold at least {min_length} number(s), "
                          f"got {len(values)}")
     out = []
-    for i, x in enumerate(values):
-        ok = isinstance(x, numbers.Real) and not isinstance(x, bool)
-        if ok:
-            try:
-                x = float(x)
-            except OverflowError:  # an int too big for a float
-                ok = False
-            else:
-                ok = math.isfinite(x) and x >= low
-        if not ok:
+    for i, value in enumerate(values):
+        x = finite_float(value)
+        if x is None or x < low:
             wanted = "finite numbers" if low == -math.inf else f"finite numbers >= {low:g}"
-            raise ValueError(f"{name}: must hold only {wanted}, got {describe(values[i])} "
+            raise ValueError(f"{name}: must hold only {wanted}, got {describe(value)} "
                              f"at index {i}")
         out.append(x)
     return out

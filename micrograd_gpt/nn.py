@@ -15,13 +15,11 @@ nodes by module.
 from __future__ import annotations
 
 import copy
-import math
-import numbers
 from itertools import chain
 
 from . import engine
 from . import functional as F
-from .checks import check_bool, check_choice, check_int, check_number, check_rng
+from .checks import check_bool, check_choice, check_int, check_number, check_rng, finite_float
 from .engine import Value
 
 __all__ = ["Module", "ModuleList", "Linear", "Embedding", "LayerNorm", "RMSNorm", "MLP",
@@ -463,8 +461,7 @@ _is_value = Value.__instancecheck__  # isinstance(x, Value), callable by map() i
 
 
 def _is_number(x):
-    return (isinstance(x, numbers.Real) and not isinstance(x, bool)
-            and math.isfinite(float(x)))
+    return finite_float(x) is not None
 
 
 def _shape_of_numbers(value):

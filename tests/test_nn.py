@@ -212,6 +212,8 @@ def test_state_dict_round_trips_through_json():
     (lambda s: s.update({"scale": [2.0]}), r"'scale'.*scalar"),
     (lambda s: s.update({"norm.bias": [0.0, 0.0, "x", 0.0]}), "norm.bias"),
     (lambda s: s.update({"norm.bias": [0.0, 0.0, float("nan"), 0.0]}), "finite"),
+    (lambda s: s.update({"norm.bias": [0.0, 10**400, 0.0, 0.0]}), "finite"),  # no float holds it
+    (lambda s: s.update({"scale": True}), "finite"),
 ])
 def test_load_state_dict_errors_change_nothing(change, message):
     model = randomize(TwoLayers())
