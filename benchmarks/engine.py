@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from micrograd_gpt import functional as F  # noqa: E402
-from micrograd_gpt.engine import Value, topological_order  # noqa: E402
+from micrograd_gpt.autograd.value import Value, topological_order  # noqa: E402
 
 WIDTH = 1000  # k: inputs per row of the wide graphs
 

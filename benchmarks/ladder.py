@@ -34,8 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from micrograd_gpt.presets import PRESETS, preset_kind  # noqa: E402
-from micrograd_gpt.train import TrainConfig, evaluate, prepare_data, sample, train  # noqa: E402
+from micrograd_gpt.training.presets import PRESETS, preset_kind  # noqa: E402
+from micrograd_gpt.training.loop import TrainConfig, evaluate, prepare_data, sample, train  # noqa: E402
 
 # from the least context to the most: (preset, what it sees)
 LADDER = [

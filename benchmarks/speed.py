@@ -7,7 +7,7 @@
 What it measures, on the embedded `names` data, one name per step:
   1. the `microgpt` preset (d 16, 4 heads, 1 layer, context 16): ms per training step
      (forward, loss, backward, Adam), fused nodes vs plain binary ops, and the plain-float
-     floor (micrograd_gpt/by_hand.py: the same step hand-written on floats), measured in
+     floor (micrograd_gpt/teaching/by_hand.py: the same step hand-written on floats), measured in
      alternation so machine noise hits all three alike; nodes and edges per step;
   2. a larger network (d 64, 4 heads, 4 layers, context 64): the same, a few steps;
   3. generation: tokens per second under no_grad with the KV cache vs building the graph;
@@ -35,12 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine as engine_benchmark  # noqa: E402  (benchmarks/engine.py: the baseline Value)
 
 from micrograd_gpt import by_hand as float_floor  # noqa: E402  (the hand-written step)
-from micrograd_gpt.engine import Value, enable_grad, no_grad, topological_order  # noqa: E402
-from micrograd_gpt.gpt import GPT, GPTConfig  # noqa: E402
-from micrograd_gpt.sampling import sample_token  # noqa: E402
-from micrograd_gpt.optim import Adam  # noqa: E402
-from micrograd_gpt.presets import PRESETS  # noqa: E402
-from micrograd_gpt.train import TrainConfig, batch_loss, prepare_data, train_step  # noqa: E402
+from micrograd_gpt.autograd.value import Value, enable_grad, no_grad, topological_order  # noqa: E402
+from micrograd_gpt.models.gpt import GPT, GPTConfig  # noqa: E402
+from micrograd_gpt.models.sampling import sample_token  # noqa: E402
+from micrograd_gpt.training.optim import Adam  # noqa: E402
+from micrograd_gpt.training.presets import PRESETS  # noqa: E402
+from micrograd_gpt.training.loop import TrainConfig, batch_loss, prepare_data, train_step  # noqa: E402
 
 MICROGPT = dict(PRESETS["microgpt"]["model"])  # microgpt.py's architecture
 LARGER = dict(MICROGPT, d_model=64, num_layers=4, max_seq_len=64)
@@ -246,9 +246,10 @@ def without_looking_checks():
     without its forward-hook check, attention without its kept-weights check. Returns
     (install, restore): swap that code in, and back."""
     import math
-    from micrograd_gpt import engine, functional as F
-    from micrograd_gpt.attention import CausalSelfAttention
-    from micrograd_gpt.nn import Module
+    from micrograd_gpt import functional as F
+    from micrograd_gpt.autograd import value as engine
+    from micrograd_gpt.models.attention import CausalSelfAttention
+    from micrograd_gpt.models.nn import Module
 
     def call(self, *args, **kwargs):  # Module.__call__ without the forward hooks
         if self._scope_name is None or not engine.is_recording_scopes():
@@ -285,7 +286,7 @@ def looking_table(model_kwargs, docs, repeats):
     """What the looking-inside hooks (inspection.py, health.py) cost a training step when
     nobody looks: the step as the library runs it vs the same step with the old code,
     in alternation; and, for scale, a step that also measures its health."""
-    from micrograd_gpt.health import measure_step
+    from micrograd_gpt.training.health import measure_step
     install, restore = without_looking_checks()
     model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
     opt = Adam(model.parameters(), lr=0.01)

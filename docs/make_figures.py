@@ -4,8 +4,8 @@
     python docs/make_figures.py --out /tmp/fig  # somewhere else (the tests do this)
     python docs/make_figures.py expr_graph      # only some of them
 
-Graph pictures come from `micrograd_gpt.viz` (Graphviz's `dot`, or graphviz-pure), the loss
-curve, the attention heatmaps and the health charts from `micrograd_gpt.plots` after
+Graph pictures come from `micrograd_gpt.viz.graph` (Graphviz's `dot`, or graphviz-pure), the loss
+curve, the attention heatmaps and the health charts from `micrograd_gpt.viz.plots` after
 training runs (chapter 10's: the default run of 500 steps and three 150-step runs). With the environment
 variable MICROGRAD_GPT_QUICK=1 the training run is shortened (the tests use that).
 """
@@ -19,10 +19,10 @@ from pathlib import Path
 
 from micrograd_gpt import Value
 from micrograd_gpt import functional as F
-from micrograd_gpt.engine import record_scopes
-from micrograd_gpt.nn import Linear, Module
-from micrograd_gpt.train import training_step_graph
-from micrograd_gpt.viz import draw_dot, module_summary, draw_modules, \
+from micrograd_gpt.autograd.value import record_scopes
+from micrograd_gpt.models.nn import Linear, Module
+from micrograd_gpt.training.loop import training_step_graph
+from micrograd_gpt.viz.graph import draw_dot, module_summary, draw_modules, \
     render_graph
 
 FIGURES = Path(__file__).resolve().parent / "figures"
@@ -112,8 +112,8 @@ def rnn_step(out):
 def loss_curve(out):
     """The loss curves of a short run of the tiny preset on names, with the dashed
     reference lines: the uniform guess (ln |V|) and bigram counts on the same data."""
-    from micrograd_gpt.plots import write_loss_plot
-    from micrograd_gpt.train import TrainConfig, reference_losses, train
+    from micrograd_gpt.viz.plots import write_loss_plot
+    from micrograd_gpt.training.loop import TrainConfig, reference_losses, train
 
     steps = 8 if QUICK else 300
     config = TrainConfig.from_preset("tiny", steps=steps, eval_interval=max(1, steps // 6),
@@ -129,9 +129,9 @@ def looking_inside(out):
     """Chapter 10: the default run (the tiny preset, 500 steps, as `micrograd-gpt train`
     trains it; health recorded, which changes no number) read on "emma": its attention
     heatmaps and its health curves."""
-    from micrograd_gpt.inspection import inspect_text
-    from micrograd_gpt.plots import health_curves
-    from micrograd_gpt.train import TrainConfig, train
+    from micrograd_gpt.viz.inspection import inspect_text
+    from micrograd_gpt.viz.plots import health_curves
+    from micrograd_gpt.training.loop import TrainConfig, train
 
     config = TrainConfig.from_preset("tiny", record_health=True,
                                      **(dict(steps=8, eval_interval=4, eval_docs=20)
@@ -150,8 +150,8 @@ INITS = {0.08: ("init_std 0.08 (the preset)", "#2ca02c"), 1.0: ("1.0: too large"
 def health_init(out):
     """Chapter 10: the tiny preset started from three weight scales, 150 steps each, with
     its health recorded: the loss and three health numbers side by side."""
-    from micrograd_gpt.plots import LineChart, PictureGrid
-    from micrograd_gpt.train import TrainConfig, train
+    from micrograd_gpt.viz.plots import LineChart, PictureGrid
+    from micrograd_gpt.training.loop import TrainConfig, train
 
     steps = 4 if QUICK else 150
     runs = {std: train(TrainConfig.from_preset(

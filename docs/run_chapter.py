@@ -15,7 +15,7 @@ The rules for a chapter (a Markdown file):
   never drift from the code; `--update` rewrites these blocks from a fresh run.
 * Any other block (`bash`, `text`, ...) is for reading only.
 
-The tests (tests/test_docs.py) run every chapter with this file, with the environment
+The tests (tests/project/test_docs.py) run every chapter with this file, with the environment
 variable MICROGRAD_GPT_QUICK=1, which the chapters read to shorten their long runs.
 Nothing here needs more than the standard library.
 """

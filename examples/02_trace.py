@@ -3,7 +3,7 @@
     python examples/02_trace.py
 """
 from micrograd_gpt import Value
-from micrograd_gpt.trace import print_trace, trace
+from micrograd_gpt.viz.tracing import print_trace, trace
 
 
 def main():

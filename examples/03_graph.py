@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from micrograd_gpt import GraphvizNotInstalled, Value, draw_dot, render_graph
-from micrograd_gpt.train import training_step_graph
-from micrograd_gpt.viz import module_summary
+from micrograd_gpt.training.loop import training_step_graph
+from micrograd_gpt.viz.graph import module_summary
 
 
 def main(out_dir):

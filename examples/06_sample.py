@@ -9,8 +9,8 @@ import os
 import random
 import sys
 
-from micrograd_gpt.checkpoint import load_checkpoint
-from micrograd_gpt.train import TrainConfig, sample, train
+from micrograd_gpt.training.checkpoint import load_checkpoint
+from micrograd_gpt.training.loop import TrainConfig, sample, train
 
 QUICK = os.environ.get("MICROGRAD_GPT_QUICK") == "1"
 

@@ -17,7 +17,7 @@ def main():
         print("skipped: this example needs PyTorch, which is not installed "
               "(pip install -e \".[torch]\")")
         return 0
-    from micrograd_gpt.interop import from_torch, to_torch
+    from micrograd_gpt.training.interop import from_torch, to_torch
 
     torch.set_num_threads(1)  # tiny arrays: extra threads cost more than they save
     model = GPT(GPTConfig(vocab_size=27, d_model=16, num_heads=2, num_layers=1, max_seq_len=16),

@@ -9,8 +9,8 @@ import random
 import time
 
 from micrograd_gpt import GPT, GPTConfig, no_grad
-from micrograd_gpt.engine import topological_order
-from micrograd_gpt.presets import PRESETS
+from micrograd_gpt.autograd.value import topological_order
+from micrograd_gpt.training.presets import PRESETS
 
 QUICK = os.environ.get("MICROGRAD_GPT_QUICK") == "1"
 # the microgpt preset's network (karpathy's microgpt.py), on the names' 27 tokens

@@ -1,5 +1,5 @@
 """Exercise 2 (chapter 2): the backward loop, and the bug `=` instead of `+=`. A solution."""
-from micrograd_gpt.engine import topological_order
+from micrograd_gpt.autograd.value import topological_order
 
 
 def backward(root):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from micrograd_gpt.cli import main
-from micrograd_gpt.engine import Value
-from micrograd_gpt.gpt import GPT, GPTConfig
+from micrograd_gpt.autograd.value import Value
+from micrograd_gpt.models.gpt import GPT, GPTConfig
 
 
 def run_main(argv):

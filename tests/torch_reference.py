@@ -1,6 +1,6 @@
 """An independent float64 PyTorch GPT, written as plain functions, to check the Value GPT.
 
-It shares nothing with `micrograd_gpt.interop` (which builds nn.Modules): here every step
+It shares nothing with `micrograd_gpt.training.interop` (which builds nn.Modules): here every step
 is spelled out on tensors from a {name: tensor} dict, heads in a Python loop, the causal
 mask built by hand. If both this and `to_torch` agree with the Value model, all three are
 very probably right.

@@ -1,7 +1,7 @@
 """`micrograd-gpt demo [--seed N]`: the seed book's end-to-end demo (book.demo), printed."""
 from __future__ import annotations
 
-from ..book import demo
+from ..teaching.book import demo
 
 def add_arguments(parser):
     parser.description = ("Build the seed book's demo GPT (|V|=100, d=32, 4 heads, 2 layers, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..exercises import EXERCISES, check, learner_file, start
+from ..teaching.exercises import EXERCISES, check, learner_file, start
 
 DEFAULT_FOLDER = "exercises"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from ..engine import topological_order
-from ..expr import build_expression, parse_values
-from ..models import MODELS
-from ..presets import DEFAULT_PRESETS, PRESETS, preset_kind
-from ..train import training_step_graph
-from ..viz import (RANKDIRS, check_graph_path, draw_dot, draw_modules, format_number,
+from ..autograd.value import topological_order
+from ..viz.expression import build_expression, parse_values
+from ..models.registry import MODELS
+from ..training.presets import DEFAULT_PRESETS, PRESETS, preset_kind
+from ..training.loop import training_step_graph
+from ..viz.graph import (RANKDIRS, check_graph_path, draw_dot, draw_modules, format_number,
                    module_summary, render_graph)
 from .options import count, output_file, take_expression, wrote
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..checkpoint import load_checkpoint
-from ..inspection import inspect_text
-from ..report import save_inspection_page
-from ..train import saved_text_mode
+from ..training.checkpoint import load_checkpoint
+from ..viz.inspection import inspect_text
+from ..viz.report import save_inspection_page
+from ..training.loop import saved_text_mode
 from .options import count, output_file, wrote
 from .plot import bigram_line
 

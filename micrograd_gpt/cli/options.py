@@ -6,8 +6,8 @@ import argparse
 import math
 from pathlib import Path
 
-from ..expr import parse_expression
-from ..files import check_output_path
+from ..viz.expression import parse_expression
+from ..common.files import check_output_path
 
 
 def count(minimum):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..checkpoint import load_checkpoint
-from ..plots import write_loss_plot
-from ..train import saved_reference_losses
+from ..training.checkpoint import load_checkpoint
+from ..viz.plots import write_loss_plot
+from ..training.loop import saved_reference_losses
 from .options import output_file, wrote
 
 

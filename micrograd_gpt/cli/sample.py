@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import random
 
-from ..checkpoint import load_checkpoint
-from ..engines import check_engine_options, make_sampler, set_threads
-from ..train import default_text_length, sample, saved_text_mode
+from ..training.checkpoint import load_checkpoint
+from ..training.engines import check_engine_options, make_sampler, set_threads
+from ..training.loop import default_text_length, sample, saved_text_mode
 from .options import add_engine_arguments, count, positive_float, probability
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from ..expr import build_expression, parse_values
-from ..trace import print_trace, save_trace_html, trace
-from ..viz import INSTALL_HELP, renderer_available
+from ..viz.expression import build_expression, parse_values
+from ..viz.tracing import print_trace, save_trace_html, trace
+from ..viz.graph import INSTALL_HELP, renderer_available
 from .options import count, output_file, take_expression, wrote
 
 

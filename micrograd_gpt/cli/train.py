@@ -9,13 +9,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from ..checkpoint import load_checkpoint
-from ..data import DATASETS
-from ..engines import check_engine_options, set_threads
-from ..files import same_file
-from ..models import MODELS
-from ..presets import DEFAULT_PRESETS, PRESETS, preset_kind
-from ..train import (TrainConfig, TrainingInterrupted, default_text_length, prepare_data,
+from ..training.checkpoint import load_checkpoint
+from ..training.data import DATASETS
+from ..training.engines import check_engine_options, set_threads
+from ..common.files import same_file
+from ..models.registry import MODELS
+from ..training.presets import DEFAULT_PRESETS, PRESETS, preset_kind
+from ..training.loop import (TrainConfig, TrainingInterrupted, default_text_length, prepare_data,
                      resumed_config, sample, schedule_change, train)
 from .options import add_engine_arguments, count, output_file, positive_float
 

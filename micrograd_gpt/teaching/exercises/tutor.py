@@ -1,0 +1,219 @@
+"""The tutor behind `micrograd-gpt exercise check`: run a learner's file, say what is right.
+
+A check is made of parts (one function to write, one answer to give). Each part ends in
+one of three states, each with a message meant for the learner:
+
+* right: what was checked, so the learner knows what "right" covered;
+* wrong: what was expected and what came out, at the exact input where it went wrong
+  (for a derivative, the table of your gradient beside the numeric one);
+* todo: not written yet (the stub's `raise NotImplementedError` is still there).
+
+The learner's code never shows a bare traceback: an exception becomes one short message
+with the line of the learner's file where it happened (`Learner.function`).
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...autograd.gradcheck import gradcheck
+
+__all__ = ["Part", "Report", "Wrong", "NotYet", "Learner", "load_learner", "run_part",
+           "derivative_table", "check_gradient", "close", "TODO"]
+
+TODO = None  # what a stub's answers hold until the learner fills them in
+
+RIGHT, WRONG, NOT_YET = "right", "wrong", "todo"
+MARKS = {RIGHT: "[ok]   ", WRONG: "[wrong]", NOT_YET: "[todo] "}
+
+
+class Wrong(Exception):
+    """A part is wrong; the message says what was expected and what came out."""
+
+
+class NotYet(Exception):
+    """A part is not written yet; the message says where."""
+
+
+@dataclass
+class Part:
+    """One checked part of an exercise: its name, state and what the tutor says."""
+
+    name: str
+    state: str
+    message: str
+
+
+@dataclass
+class Report:
+    """The whole answer of `check`: every part, or the one problem that stopped it."""
+
+    number: int
+    title: str
+    path: Path
+    parts: list = field(default_factory=list)
+    problem: str | None = None     # the file could not even be loaded
+
+    @property
+    def passed(self):
+        """True when the file loaded and every part is right."""
+        return self.problem is None and bool(self.parts) and all(
+            p.state == RIGHT for p in self.parts)
+
+    def __str__(self):
+        lines = [f"Exercise {self.number}: {self.title}", f"checking {self.path}", ""]
+        if self.problem:
+            return "\n".join(lines + [self.problem])
+        for part in self.parts:
+            first, *rest = part.message.split("\n")
+            lines.append(f"{MARKS[part.state]} {part.name}: {first}")
+            lines += [f"          {line}" if line else "" for line in rest]
+        lines += ["", self.verdict()]
+        return "\n".join(lines)
+
+    def verdict(self):
+        """The last line: all right, or how many parts are left and what to do."""
+        right = sum(p.state == RIGHT for p in self.parts)
+        if self.passed:
+            return f"All {right} parts right. Well done!"
+        return (f"{right} of {len(self.parts)} parts right. Fix the ones marked [wrong] "
+                f"or [todo], then check again.")
+
+
+def run_part(name, body):
+    """Run one part's check, `body()`: it returns what to say when right, or raises Wrong
+    or NotYet. Returns a Part."""
+    try:
+        return Part(name, RIGHT, body())
+    except NotYet as e:
+        return Part(name, NOT_YET, str(e))
+    except Wrong as e:
+        return Part(name, WRONG, str(e))
+
+
+# ---------------------------------------------------------------------------------------
+# Loading and calling the learner's code, with friendly errors
+# ---------------------------------------------------------------------------------------
+def load_learner(path):
+    """Import the learner's file at `path`; returns a Learner, or raises Wrong with a
+    short message (a syntax error, or an exception while the file runs)."""
+    path = Path(path).resolve()
+    name = f"_exercise_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as e:
+        raise Wrong(f"Python cannot read {path.name}: {e.msg}, at line {e.lineno}:\n"
+                    f"    {(e.text or '').strip()}") from None
+    except Exception as e:  # noqa: BLE001 - anything the learner's file raises
+        raise Wrong(f"{path.name} failed while loading: {_where(e, path)}") from None
+    finally:
+        sys.modules.pop(name, None)
+    return Learner(module, path)
+
+
+class Learner:
+    """The learner's module, seen through friendly errors.
+
+    `function(name)` gives their function wrapped so that calling it raises NotYet (a
+    stub's NotImplementedError) or Wrong (any other exception, with the line of their
+    file) instead of a traceback; `answer(name)` gives a constant they had to fill in."""
+
+    def __init__(self, module, path):
+        self.module = module
+        self.path = Path(path)
+
+    def function(self, name):
+        func = getattr(self.module, name, None)
+        if not callable(func):
+            raise NotYet(f"there is no function `{name}` in {self.path.name}: define it "
+                         f"(the stub has one to start from)")
+        return self.wrap(func, name)
+
+    def wrap(self, func, name):
+        """`func` (any callable of the learner's) with friendly errors."""
+        def call(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except NotImplementedError as e:
+                raise NotYet(f"not written yet ({_line_of(e, self.path)} still raises "
+                             f"NotImplementedError): replace it with your code") from None
+            except (NotYet, Wrong):
+                raise
+            except Exception as e:  # noqa: BLE001 - the learner's code can raise anything
+                raise Wrong(f"your code raised {_where(e, self.path)}") from None
+        call.__name__ = name
+        return call
+
+    def answer(self, name):
+        value = getattr(self.module, name, TODO)
+        if value is TODO or value is Ellipsis:
+            raise NotYet(f"`{name}` is not filled in yet: set it in {self.path.name}")
+        return value
+
+
+def _learner_frames(error, path):
+    """The frames of `error`'s traceback that are in the learner's file."""
+    return [f for f in traceback.extract_tb(error.__traceback__)
+            if Path(f.filename).resolve() == path.resolve()]
+
+
+def _line_of(error, path):
+    frames = _learner_frames(error, path)
+    return f"line {frames[-1].lineno}" if frames else "the function"
+
+
+def _where(error, path):
+    """ "ZeroDivisionError: division by zero, at line 12 of x.py:\\n    return 1 / x" """
+    text = f"{type(error).__name__}: {error}"
+    frames = _learner_frames(error, path)
+    if not frames:
+        return text
+    frame = frames[-1]
+    return f"{text}\nat line {frame.lineno} of {path.name}:\n    {frame.line}"
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing numbers and gradients
+# ---------------------------------------------------------------------------------------
+def close(a, b, tol=1e-9):
+    """a and b agree (absolute for small numbers, relative for large ones)."""
+    try:
+        a, b = float(a), float(b)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(a) and abs(a - b) <= tol * max(1.0, abs(b))
+
+
+def derivative_table(names, xs, yours, numeric, tol=1e-6, yours_label="yours",
+                     reference=None):
+    """The gradcheck table of the rows in `names`: input, x, your derivative, (backward()'s,
+    when `reference` is given,) the numeric one (central differences) and the error of
+    yours against it; wrong rows marked with <-- ."""
+    width = max(len("input"), *(len(n) for n in names))
+    extra = f" {'backward()':>14}" if reference is not None else ""
+    lines = [f"{'input':<{width}} {'x':>11} {yours_label:>14}{extra} {'numeric':>14} "
+             f"{'error':>9}"]
+    for i, (name, x, y, n) in enumerate(zip(names, xs, yours, numeric)):
+        error = abs(y - n) / max(1.0, abs(n)) if math.isfinite(y) else math.inf
+        mark = "  <--" if not error <= tol else ""
+        middle = f" {reference[i]:>14.8g}" if reference is not None else ""
+        lines.append(f"{name:<{width}} {x:>11.6g} {y:>14.8g}{middle} {n:>14.8g} "
+                     f"{error:>9.1e}{mark}")
+    return "\n".join(lines)
+
+
+def check_gradient(func, inputs, names=None, tol=1e-6, yours_label="yours"):
+    """gradcheck(func, inputs): None when every derivative agrees with the nudges, else the
+    table (see `derivative_table`) of the rows in `names`' order."""
+    result = gradcheck(func, inputs, tol=tol)
+    if result.passed:
+        return None
+    names = names or [f"x{i}" for i in range(len(inputs))]
+    return derivative_table(names, result.inputs, result.analytic, result.numeric, tol,
+                            yours_label)
