@@ -29,6 +29,9 @@ def add_arguments(parser):
     checking.add_argument("--folder", default=None,
                           help=f"where your exercises are (default ./{DEFAULT_FOLDER}, or "
                                "the current folder if there is none)")
+    checking.add_argument("--show", action="store_true",
+                          help="also show the right values of wrong predictions and "
+                               "answers (think again first: they are hidden by default)")
 
 
 def run(args):
@@ -39,7 +42,7 @@ def run(args):
     folder = Path(args.folder or (DEFAULT_FOLDER if Path(DEFAULT_FOLDER).is_dir() else "."))
     if args.target is None:
         return _check_all(folder)
-    return _check_one(_target_path(args.target, folder))
+    return _check_one(_target_path(args.target, folder), args.show)
 
 
 def _list():
@@ -71,9 +74,9 @@ def _target_path(target, folder):
     return Path(target)
 
 
-def _check_one(path):
+def _check_one(path, show=False):
     report = check(path)
-    print(report)
+    print(report.text(show=show))
     return 0 if report.passed else 1
 
 

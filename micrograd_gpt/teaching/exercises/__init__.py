@@ -54,10 +54,13 @@ class Exercise:
         return importlib.import_module(f"{__name__}.{self.stem.split('_', 1)[1]}")
 
 
+# In reading order, chapter by chapter. A number, once given, stays with its exercise (a
+# learner's files are named by it), so the exercises added later have the next numbers.
 EXERCISES = [
     Exercise(1, "01_value_ops", 1, "sin, cos, log1p and softplus as Value operations"),
     Exercise(2, "02_backward_loop", 2, "the backward loop, and the bug `=` instead of `+=`"),
     Exercise(3, "03_predict_the_trace", 2, "predict the trace table before running trace"),
+    Exercise(12, "12_read_the_graph", 3, "read a drawn graph: gradients as sums over paths"),
     Exercise(4, "04_forget_zero_grad", 4, "forget zero_grad() and explain the XOR run"),
     Exercise(5, "05_attention_row", 5, "one row of attention by hand, head by head"),
     Exercise(6, "06_count_parameters", 6, "count the parameters of any GPT config"),
@@ -75,7 +78,8 @@ def find_exercise(number):
         if exercise.number == number:
             return exercise
     raise ValueError(f"exercise: there is no exercise {number}; the exercises are numbered "
-                     f"1 to {len(EXERCISES)} (`micrograd-gpt exercise list` shows them)")
+                     f"1 to {max(e.number for e in EXERCISES)} (`micrograd-gpt exercise "
+                     f"list` shows them)")
 
 
 def exercise_of_file(path):

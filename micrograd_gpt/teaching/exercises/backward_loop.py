@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ...autograd.value import Value
 from ...autograd.gradcheck import gradcheck
+from .choices import Question, ask
 from .tutor import NotYet, Wrong, derivative_table, run_part
 
 # (description, inputs, build): build(*leaves) -> the output Value
@@ -21,12 +22,21 @@ def _chain(x, n):
     return x
 
 
-ANSWERS = {
-    "a": "a nonlinear operation alone does not do it: tanh(tanh(x)) uses every Value once, "
-         "each child gets exactly one share, and `=` gives the same result as `+=`",
-    "c": "many inputs alone do not do it: a*b*c*d uses each input once, so each gets one "
-         "share and `=` loses nothing",
-}
+QUESTION = Question(
+    name="ANSWER",
+    options={"a": "it must contain a nonlinear operation, such as tanh, exp or a power",
+             "b": "some Value in it must feed more than one operation, or one twice",
+             "c": "it must have more than two inputs, so that their gradients differ"},
+    right="b",
+    why_not={
+        "a": "a nonlinear operation alone does not do it: tanh(tanh(x)) uses every Value "
+             "once, each child gets exactly one share, and `=` gives the same result as "
+             "`+=`",
+        "c": "many inputs alone do not do it: a*b*c*d uses each input once, so each gets "
+             "one share and `=` loses nothing"},
+    because="only a Value with two or more edges out gets two shares, and `=` keeps only "
+            "the last one")
+QUESTIONS = [QUESTION]
 
 
 def check(learner):
@@ -124,10 +134,4 @@ def _call(learner, f, inputs):
 
 
 def _check_answer(learner):
-    answer = str(learner.answer("ANSWER")).strip().lower().strip(")")
-    if answer == "b":
-        return ("b: only a Value with two or more edges out gets two shares, and `=` keeps "
-                "only the last one")
-    if answer in ANSWERS:
-        raise Wrong(f"not {answer}: {ANSWERS[answer]}")
-    raise Wrong(f"ANSWER must be \"a\", \"b\" or \"c\", got {answer!r}")
+    return ask(learner, QUESTION)

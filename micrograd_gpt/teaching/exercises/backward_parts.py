@@ -6,7 +6,7 @@ each input. For a fixed dy those gradients are exactly the gradient of the numbe
 `gradcheck` give, for every input number, backward()'s gradient and the numeric one.
 The learner's answer is compared with backward()'s; where a part is off, the tutor shows
 the table of that part's rows (yours, backward(), numeric) at the exact input, with the
-input itself.
+input itself, and names a mistake by a constant factor (`tutor.scale_note`).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ...autograd.value import Value
 from ...autograd.gradcheck import gradcheck
-from .tutor import NotYet, Wrong, close, derivative_table, run_part
+from .tutor import NotYet, Wrong, close, derivative_table, run_part, scale_note
 
 
 @dataclass
@@ -76,9 +76,10 @@ def _run_case(learner, spec, case):
         end = start + len(yours)
         rows = slice(start, end)
         if not all(close(y, r, 1e-8) for y, r in zip(yours, result.analytic[rows])):
-            failures[part] = derivative_table(names[rows], flat_inputs[rows], yours,
-                                              result.numeric[rows],
-                                              reference=result.analytic[rows])
+            table = derivative_table(names[rows], flat_inputs[rows], yours,
+                                     result.numeric[rows], reference=result.analytic[rows])
+            note = scale_note(yours, result.analytic[rows], f"the right {part}")
+            failures[part] = f"{table}\n{note}" if note else table
         start = end
     return failures
 

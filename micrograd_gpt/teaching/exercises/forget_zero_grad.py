@@ -8,6 +8,7 @@ import random
 from ...autograd import functional as F
 from ...autograd.value import Value
 from ...models.nn import Linear, Module
+from .choices import Question, ask
 from .tutor import Wrong, run_part
 
 STEPS, LR = 100, 0.2
@@ -80,29 +81,49 @@ def _hint(step, zero_grad):
     return ". Without zero_grad, never clear the gradients, not even once."
 
 
+GRAD_AFTER_K_STEPS = Question(
+    name="GRAD_AFTER_K_STEPS",
+    options={"a": "the gradient of step k", "b": "the sum of the gradients of steps 1..k",
+             "c": "the average of the gradients of steps 1..k",
+             "d": "the gradient of step 1, kept ever since"},
+    right="b",
+    why_not=dict.fromkeys(
+        "acd", "what does backward() do to a .grad that already holds a number (chapter "
+               "1, 'Gradients add up on leaves')? And without zero_grad(), what ever "
+               "empties it?"),
+    because="each backward() adds its gradient to what is there, and nothing clears it")
+
+WHAT_HAPPENS = Question(
+    name="WHAT_HAPPENS",
+    options={
+        "a": "nothing: zero_grad only frees memory, so both runs take the very same "
+             "steps and end at the same loss",
+        "b": "each step moves the weights by lr times the sum of all the gradients so far: "
+             "they grow, the tanh units saturate, the loss stalls",
+        "c": "the old gradients cancel the new ones, so each step is smaller than the "
+             "normal run's: the same path, only more slowly",
+        "d": "the steps overshoot from the start: the loss grows every step until it "
+             "overflows, and the run stops with an error"},
+    right="b",
+    why_not={"a": "are the two runs' losses the same, step for step?",
+             "c": "did the forgetful run's weights move less than the normal run's? Look "
+                  "at the largest weight after each",
+             "d": "did the forgetful run stop with an error? Look at its last losses"},
+    because="the old directions keep pushing long after they stopped being right: ")
+QUESTIONS = [GRAD_AFTER_K_STEPS, WHAT_HAPPENS]
+
+
 def _check_grad_answer(learner):
-    answer = _choice(learner, "GRAD_AFTER_K_STEPS", "abcd")
-    if answer != "b":
-        raise Wrong(f"not {answer}: backward() adds into every leaf's .grad (chapter 1), "
-                    f"and nothing ever empties it, so after k steps it holds all k gradients")
-    return "b: each backward() adds its gradient to what is there, and nothing clears it"
+    return ask(learner, GRAD_AFTER_K_STEPS)
 
 
 def _check_what_happens(learner):
-    answer = _choice(learner, "WHAT_HAPPENS", "abc")
     normal, _ = reference_run(True)
     forgetful, biggest = reference_run(False)
     numbers = (f"with zero_grad the loss goes {normal[0]:.2f} -> {normal[-1]:.2f}; without "
                f"it {forgetful[0]:.2f} -> {forgetful[-1]:.2f}, and the largest weight "
                f"reaches {biggest:.0f}")
-    if answer != "b":
-        raise Wrong(f"not {answer}: look at the two runs ({numbers})")
-    return f"b: {numbers}"
-
-
-def _choice(learner, name, letters):
-    answer = str(learner.answer(name)).strip().lower().strip(")")
-    if answer not in letters:
-        raise Wrong(f"{name} must be one of {', '.join(repr(c) for c in letters)}, got "
-                    f"{answer!r}")
-    return answer
+    try:
+        return ask(learner, WHAT_HAPPENS) + numbers
+    except Wrong as wrong:
+        raise Wrong(f"{wrong} ({numbers})", wrong.answer) from None

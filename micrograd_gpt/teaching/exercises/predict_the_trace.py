@@ -1,10 +1,13 @@
 """Checks exercise 3: the predicted forward values, backward rows and final gradients are
-compared, cell by cell, with what `trace` records for the same expression."""
+compared, cell by cell, with what `trace` records for the same expression.
+
+A wrong cell is named, with the rule to think about; its right value is kept back (shown
+with `--show`), or the first wrong guess would leave nothing to predict."""
 from __future__ import annotations
 
 from ...autograd.value import Value
 from ...viz.tracing import format_trace, trace
-from .tutor import NotYet, TODO, Wrong, close, run_part
+from .tutor import RIGHT, NotYet, TODO, Wrong, close, run_part
 
 COLUMNS = ("local", "grad(node)", "after")
 WHY = {
@@ -32,9 +35,12 @@ def the_trace():
 def check(learner):
     """The parts of exercise 3."""
     t = the_trace()
-    return [run_part("FORWARD", lambda: _check_forward(learner, t)),
-            run_part("BACKWARD", lambda: _check_backward(learner, t)),
-            run_part("GRADS", lambda: _check_grads(learner, t))]
+    parts = [run_part("FORWARD", lambda: _check_forward(learner, t)),
+             run_part("BACKWARD", lambda: _check_backward(learner, t)),
+             run_part("GRADS", lambda: _check_grads(learner, t))]
+    if all(part.state == RIGHT for part in parts):   # only now: it holds every answer
+        parts[-1].message += " The whole trace, for comparison:\n" + format_trace(t)
+    return parts
 
 
 def _check_forward(learner, t):
@@ -44,8 +50,9 @@ def _check_forward(learner, t):
             continue
         guess = _cell(predicted.get(step.name, TODO), f"FORWARD[{step.name!r}]")
         if not close(guess, step.value):
-            raise Wrong(f"FORWARD[{step.name!r}] is {guess!r}, but {step.formula} "
-                        f"= {step.value:g}")
+            raise Wrong(f"FORWARD[{step.name!r}] = {guess!r} is off: work out "
+                        f"{step.formula} again, with the inputs' values",
+                        answer=f"{step.formula} = {step.value:g}")
     return "e, d and L are right"
 
 
@@ -66,8 +73,9 @@ def _check_backward(learner, t):
         for column, guess, right in zip(COLUMNS, row[2:], expected):
             guess = _cell(guess, f"row {number} ({step.node} -> {step.child}), {column}")
             if not close(guess, right):
-                raise Wrong(f"row {number} ({step.node} -> {step.child}): {column} is "
-                            f"{guess!r}, but it is {right:g}. Remember: {WHY[column]}.")
+                raise Wrong(f"row {number} ({step.node} -> {step.child}): {column} = "
+                            f"{guess!r} is off. Remember: {WHY[column]}.",
+                            answer=f"row {number}'s {column} is {right:g}")
     return "every row right: you can run backward() in your head"
 
 
@@ -76,12 +84,11 @@ def _check_grads(learner, t):
     for name in ("a", "b", "c"):
         guess = _cell(predicted.get(name, TODO), f"GRADS[{name!r}]")
         if not close(guess, t.grad(name)):
-            hint = (" a is used twice: it collects from both e and d"
-                    if name == "a" else "")
-            raise Wrong(f"GRADS[{name!r}] is {guess!r}, but dL/d{name} = "
-                        f"{t.grad(name):g}.{hint}")
-    return "dL/da, dL/db and dL/dc are right. The whole trace, for comparison:\n" + \
-        format_trace(t)
+            hint = (" a is used twice: it collects from both e and d."
+                    if name == "a" else " It is the last `after` of its rows.")
+            raise Wrong(f"GRADS[{name!r}] = {guess!r} is off.{hint}",
+                        answer=f"dL/d{name} = {t.grad(name):g}")
+    return "dL/da, dL/db and dL/dc are right."
 
 
 def _table(learner, name, kind):

@@ -4,9 +4,15 @@ A check is made of parts (one function to write, one answer to give). Each part 
 one of three states, each with a message meant for the learner:
 
 * right: what was checked, so the learner knows what "right" covered;
-* wrong: what was expected and what came out, at the exact input where it went wrong
-  (for a derivative, the table of your gradient beside the numeric one);
+* wrong: what came out and what to think about, at the exact input where it went wrong
+  (for a derivative, the table of your gradient beside the numeric one, and a name for
+  the mistake when yours is off by one constant factor everywhere);
 * todo: not written yet (the stub's `raise NotImplementedError` is still there).
+
+A wrong *prediction* (a number worked out by hand, a choice among answers) says which cell
+is off and what to think about, but keeps the right value back (`Wrong(..., answer=...)`):
+the report shows it only when asked (`Report.text(show=True)`, `exercise check --show`),
+so that a first wrong guess does not end the thinking.
 
 The learner's code never shows a bare traceback: an exception becomes one short message
 with the line of the learner's file where it happened (`Learner.function`).
@@ -23,7 +29,8 @@ from pathlib import Path
 from ...autograd.gradcheck import gradcheck
 
 __all__ = ["Part", "Report", "Wrong", "NotYet", "Learner", "load_learner", "run_part",
-           "derivative_table", "check_gradient", "close", "TODO"]
+           "derivative_table", "check_gradient", "close", "constant_ratio", "scale_note",
+           "TODO"]
 
 TODO = None  # what a stub's answers hold until the learner fills them in
 
@@ -32,7 +39,14 @@ MARKS = {RIGHT: "[ok]   ", WRONG: "[wrong]", NOT_YET: "[todo] "}
 
 
 class Wrong(Exception):
-    """A part is wrong; the message says what was expected and what came out."""
+    """A part is wrong; the message says what came out and what to think about.
+
+    `answer`: the right value of a prediction or a choice. It is kept out of the message
+    and shown only on request (`--show`), so that the learner can think again first."""
+
+    def __init__(self, message, answer=None):
+        super().__init__(message)
+        self.answer = answer
 
 
 class NotYet(Exception):
@@ -46,6 +60,7 @@ class Part:
     name: str
     state: str
     message: str
+    answer: str | None = None      # the right value, shown only on request (`--show`)
 
 
 @dataclass
@@ -65,14 +80,24 @@ class Report:
             p.state == RIGHT for p in self.parts)
 
     def __str__(self):
+        return self.text()
+
+    def text(self, show=False):
+        """The report as the learner reads it; `show`: with the right values of the wrong
+        predictions and choices (otherwise only a line saying how to see them)."""
         lines = [f"Exercise {self.number}: {self.title}", f"checking {self.path}", ""]
         if self.problem:
             return "\n".join(lines + [self.problem])
         for part in self.parts:
             first, *rest = part.message.split("\n")
+            if show and part.answer is not None:
+                rest.append(f"The right value: {part.answer}")
             lines.append(f"{MARKS[part.state]} {part.name}: {first}")
             lines += [f"          {line}" if line else "" for line in rest]
         lines += ["", self.verdict()]
+        if not show and any(p.answer is not None for p in self.parts):
+            lines.append("Think again first; if you are stuck, add --show to the check "
+                         "command to see the right values.")
         return "\n".join(lines)
 
     def verdict(self):
@@ -92,7 +117,7 @@ def run_part(name, body):
     except NotYet as e:
         return Part(name, NOT_YET, str(e))
     except Wrong as e:
-        return Part(name, WRONG, str(e))
+        return Part(name, WRONG, str(e), None if e.answer is None else str(e.answer))
 
 
 # ---------------------------------------------------------------------------------------
@@ -210,10 +235,61 @@ def derivative_table(names, xs, yours, numeric, tol=1e-6, yours_label="yours",
 
 def check_gradient(func, inputs, names=None, tol=1e-6, yours_label="yours"):
     """gradcheck(func, inputs): None when every derivative agrees with the nudges, else the
-    table (see `derivative_table`) of the rows in `names`' order."""
+    table (see `derivative_table`) of the rows in `names`' order, with `scale_note`'s line
+    below it when the gradient is off by one constant factor."""
     result = gradcheck(func, inputs, tol=tol)
     if result.passed:
         return None
     names = names or [f"x{i}" for i in range(len(inputs))]
-    return derivative_table(names, result.inputs, result.analytic, result.numeric, tol,
-                            yours_label)
+    table = derivative_table(names, result.inputs, result.analytic, result.numeric, tol,
+                             yours_label)
+    note = scale_note(result.analytic, result.numeric, tol=1e-5)
+    return f"{table}\n{note}" if note else table
+
+
+def constant_ratio(yours, right, tol=1e-7):
+    """c when yours = c·right in every entry (c ≠ 1), else None.
+
+    A gradient off by one factor everywhere is a mistake with a name: a scale forgotten
+    (1/√hd, 1/T, the 2 of a square) or a sign. At least two entries of `right` must be
+    clearly away from 0, or any single wrong number would look like a ratio."""
+    try:
+        yours, right = [float(y) for y in yours], [float(r) for r in right]
+    except (TypeError, ValueError):
+        return None
+    size = max((abs(r) for r in right), default=0.0)
+    if len(yours) != len(right) or not all(map(math.isfinite, yours + right)):
+        return None
+    if sum(abs(r) > 1e-6 * size for r in right) < 2 or size == 0.0:
+        return None
+    c = sum(y * r for y, r in zip(yours, right)) / sum(r * r for r in right)  # least squares
+    if c == 0.0 or abs(c - 1.0) <= tol:
+        return None
+    if all(abs(y - c * r) <= tol * max(abs(c) * size, 1e-12) for y, r in zip(yours, right)):
+        return c
+    return None
+
+
+def scale_note(yours, right, what="the right gradient", tol=1e-7):
+    """One line naming a constant-ratio mistake ("yours is exactly 4x the right gradient
+    everywhere: a missing scale?"), or None when yours is not off by one factor."""
+    c = constant_ratio(yours, right, tol)
+    if c is None:
+        return None
+    if abs(c + 1.0) <= tol:
+        return (f"Yours is {what} with the opposite sign, everywhere: a minus sign lost, "
+                f"or one too many?")
+    sign = ", with the opposite sign" if c < 0 else ""
+    return (f"Yours is exactly {abs(c):.4g}x {what} everywhere{_named(abs(c))}{sign}: "
+            f"a missing or extra scale?")
+
+
+def _named(c):
+    """" (√3)" for 1.7320508, " (1/2)" for 0.5, " (1/√8)" for 0.35355; "" for 4 or 0.37."""
+    if abs(c - round(c)) <= 1e-9 * c:
+        return ""
+    for form, value in (("√{}", c * c), ("1/{}", 1 / c), ("1/√{}", 1 / (c * c))):
+        n = round(value)
+        if 2 <= n <= 100_000 and abs(value - n) <= 1e-6 * n:
+            return f" ({form.format(n)})"
+    return ""

@@ -16,9 +16,9 @@ buggy loop gives a wrong gradient there (the checker compares it with the nudges
 
 Part 3. Which property must an expression have for that bug to show? Set ANSWER to
 "a", "b" or "c":
-    a) it must contain a nonlinear operation, like tanh or exp
-    b) some Value must be used by more than one operation (or twice by one)
-    c) it must have more than two inputs
+    a) it must contain a nonlinear operation, such as tanh, exp or a power
+    b) some Value in it must feed more than one operation, or one twice
+    c) it must have more than two inputs, so that their gradients differ
 
 Check your work:  micrograd-gpt exercise check 2
 """

@@ -14,15 +14,20 @@ Part 2. Run it twice on `make_model()`, with and without zero_grad, for 100 step
 lr = 0.2, and look at the losses and at the weights (`model.parameters()`). Then answer:
 
 GRAD_AFTER_K_STEPS: without zero_grad, what does p.grad hold at step k?
-    a) the gradient of step k          b) the sum of the gradients of steps 1..k
-    c) their average                   d) the gradient of step 1 only
+    a) the gradient of step k
+    b) the sum of the gradients of steps 1..k
+    c) the average of the gradients of steps 1..k
+    d) the gradient of step 1, kept ever since
 
 WHAT_HAPPENS: what happens to the run without zero_grad, and why?
-    a) nothing: zero_grad only frees memory, so the two runs are the same
-    b) every step moves the weights by lr × the sum of all gradients so far, so old
-       directions keep pushing long after they stopped being right: the weights run far
-       out, the tanh units saturate, and the loss stalls well above the normal run's
-    c) the same path, only twice as slow
+    a) nothing: zero_grad only frees memory, so both runs take the very same steps and
+       end at the same loss
+    b) each step moves the weights by lr times the sum of all the gradients so far: they
+       grow, the tanh units saturate, the loss stalls
+    c) the old gradients cancel the new ones, so each step is smaller than the normal
+       run's: the same path, only more slowly
+    d) the steps overshoot from the start: the loss grows every step until it overflows,
+       and the run stops with an error
 
 Check your work:  micrograd-gpt exercise check 4
 """
@@ -60,7 +65,7 @@ def train_xor(model, steps, lr, zero_grad=True):
 
 
 GRAD_AFTER_K_STEPS = None  # TODO: "a", "b", "c" or "d"
-WHAT_HAPPENS = None        # TODO: "a", "b" or "c"
+WHAT_HAPPENS = None        # TODO: "a", "b", "c" or "d"
 
 
 if __name__ == "__main__":  # python 04_forget_zero_grad.py: look at both runs
