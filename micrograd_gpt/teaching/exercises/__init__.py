@@ -68,7 +68,10 @@ EXERCISES = [
     Exercise(8, "08_linear_backward", 7, "the backward of a linear layer"),
     Exercise(9, "09_layernorm_backward", 7, "the backward of layer norm"),
     Exercise(10, "10_attention_head_backward", 7, "the backward of one attention head"),
+    Exercise(13, "13_adam_by_hand", 8, "Adam's update, the schedule and clipping by hand"),
     Exercise(11, "11_top_p", 9, "top-p (nucleus) sampling"),
+    Exercise(14, "14_diagnose_the_run", 10, "diagnose six runs from their health numbers"),
+    Exercise(15, "15_bigram_gradient", 11, "the neural bigram's gradient from the counts"),
 ]
 
 

@@ -91,7 +91,7 @@ class Report:
         for part in self.parts:
             first, *rest = part.message.split("\n")
             if show and part.answer is not None:
-                rest.append(f"The right value: {part.answer}")
+                rest.append(f"The right answer: {part.answer}")
             lines.append(f"{MARKS[part.state]} {part.name}: {first}")
             lines += [f"          {line}" if line else "" for line in rest]
         lines += ["", self.verdict()]
