@@ -72,6 +72,12 @@ EXERCISES = [
     Exercise(11, "11_top_p", 9, "top-p (nucleus) sampling"),
     Exercise(14, "14_diagnose_the_run", 10, "diagnose six runs from their health numbers"),
     Exercise(15, "15_bigram_gradient", 11, "the neural bigram's gradient from the counts"),
+    Exercise(16, "16_fused_operation", 12, "two fused operations: logsumexp and mse, one "
+                                           "node each"),
+    Exercise(17, "17_linear_over_positions", 13, "a linear layer over all positions at once, "
+                                                 "and its backward"),
+    Exercise(18, "18_masked_attention", 14, "attention over all positions with a causal "
+                                            "mask, against the KV cache"),
 ]
 
 

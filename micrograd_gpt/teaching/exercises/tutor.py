@@ -118,6 +118,10 @@ def run_part(name, body):
         return Part(name, NOT_YET, str(e))
     except Wrong as e:
         return Part(name, WRONG, str(e), None if e.answer is None else str(e.answer))
+    except Exception as e:  # noqa: BLE001 - an answer of a shape no check foresaw
+        return Part(name, WRONG, f"the checker could not make sense of your answer "
+                                 f"({type(e).__name__}: {e}): give it the form the stub's "
+                                 f"docstring asks for")
 
 
 # ---------------------------------------------------------------------------------------
