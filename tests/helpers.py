@@ -3,7 +3,8 @@
 Small, dependency-free pieces that several files need: number comparisons, a gelu that
 works on a Value or a torch tensor, GPT configurations that cover every option, a
 model whose norms are perturbed so that a mistake in them cannot hide, the command line
-run in-process, and the headless browser of the page tests.
+run in-process, the headless browser of the page tests, and an exercise solution with a
+learner's mistake made in it.
 """
 import contextlib
 import io
@@ -145,3 +146,18 @@ def grads_by_name(model):
         else:
             out[name] = [v.grad for v in tensor]
     return out
+
+
+def mutated_solution(tmp_path, number, *replacements, name=None):
+    """A copy of exercise `number`'s solution with each (old, new) of `replacements` made
+    (every `old` must be there): a learner's typical mistake, to feed the checker."""
+    from micrograd_gpt.teaching import exercises
+    exercise = exercises.find_exercise(number)
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "exercise_solutions" / exercise.filename).read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / (name or exercise.filename)
+    path.write_text(text, encoding="utf-8")
+    return path

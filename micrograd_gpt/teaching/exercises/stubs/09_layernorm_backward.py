@@ -7,7 +7,8 @@ On plain floats: x, g (the gain) and b (the bias) are lists of d numbers. Layer 
 
 Given dy (d loss/d y, d numbers), return (dx, dg, db). dg and db are like a linear
 layer's. dx is the real exercise: every n_i depends on every x_j, through μ and through
-σ². Derive it (chapter 7 shows the way), then write it with plain loops.
+σ². Derive it before you read chapter 7's section on it, then write it with plain
+loops.
 
 The checker compares each with backward() on micrograd_gpt's own LayerNorm, and where one
 is off shows the table (yours, backward(), numeric) at that input.
