@@ -134,7 +134,7 @@ def test_reading_the_graph_one_path_short_keeps_the_paths_back(tmp_path):
     found, report = checked(tmp_path, 12, ('"y": [3.0, 2.0, -5.0]', '"y": [3.0, 2.0]'))
     message = wrong(found, "PATHS")
     assert message.startswith("PATHS['y'] has 2 number(s), but y reaches L along another")
-    assert "-5" not in str(report)
+    assert "-5" not in str(report).replace(str(report.path), "")
     assert found["LARGEST"].message == "z gets the largest gradient"   # no sums given away
     assert "y has 3 path(s): [-5.0, 2.0, 3.0]" in report.text(show=True)
 
@@ -223,7 +223,7 @@ def test_the_weights_gradient_from_one_position_only_is_explained(tmp_path):
         "dW = matmul(transpose(dY), X) ",
         "dW = [[dY[-1][i] * X[-1][j] for j in range(len(X[0]))] for i in range(len(W))] "))
     message = wrong(found, "dW")
-    assert "W is used at every position: add dY[t]ᵀ·X[t] over t" in message
+    assert "W is used at every position, so its gradient adds up one term per" in message
     assert found["dX"].state == found["db"].state == "right"
 
 

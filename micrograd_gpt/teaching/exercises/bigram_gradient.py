@@ -50,10 +50,10 @@ GRAD = Spec(
     scalar=lambda v: mean_loss(v["W"], v["documents"]),
     call=lambda f, case: (f([list(row) for row in case["W"]],
                             [list(doc) for doc in case["documents"]]),),
-    hints={"dW": "row a collects softmax(W[a]) − onehot(b) from every pair (a, b) in the "
-                 "documents: N[a]·softmax(W[a]) − N[a][:], from the counts; the loss is a "
-                 "mean, so divide by the number of predictions. A row never followed by "
-                 "anything gets no gradient"})
+    hints={"dW": "count the pairs first; one prediction a -> b gives row a the term "
+                 "p − one-hot of chapter 7, and nothing to any other row. The loss is a "
+                 "mean over the predictions. A row never followed by anything gets no "
+                 "gradient"})
 
 COUNTS = [[5, 1, 2, 1], [1, 8, 1, 3], [2, 2, 2, 2], [7, 1, 1, 1]]
 

@@ -38,11 +38,12 @@ SPEC = Spec(
                                   [y for row in forward_values(v) for y in row]),
     call=lambda f, case: f([list(r) for r in case["X"]], [list(r) for r in case["W"]],
                            [list(r) for r in case["dY"]]),
-    hints={"dX": "row t of X meets W at position t only: dX[t] = dY[t]·W, so dX = dY·W, "
-                 "[T][m]·[m][n]",
-           "dW": "W is used at every position: add dY[t]ᵀ·X[t] over t, which is one "
-                 "product, dYᵀ·X, [m][T]·[T][n]; it has W's shape",
-           "db": "b is added at every position: add dY[t] over t"})
+    hints={"dX": "row t of X meets W at position t only: exercise 8's dx at every "
+                 "position, all rows at once; the result has X's shape, [T][n]",
+           "dW": "W is used at every position, so its gradient adds up one term per "
+                 "position (exercise 8's dW at each t); as one matrix product, which two "
+                 "matrices, in which order, give W's shape?",
+           "db": "b is added at every position: its gradient adds up over the positions"})
 
 
 def check(learner):
