@@ -1,14 +1,17 @@
 """Exercises beside the course, and the tutor that checks them.
 
 Each exercise is a small Python file with TODO bodies and a docstring that says what to
-do, in reading order beside the chapters (`EXERCISES`). `start(folder)` copies them out for
-you to edit; `check(path)` runs your file and says, part by part, what is right and what
-is wrong (with the numbers, and for a derivative the table of yours against the numeric
-one at the exact input where it fails). From the command line:
+do, at least one per chapter, listed in reading order (`EXERCISES`). `start(folder)` copies
+them out for you to edit; `check(path)` runs your file and says, part by part, what is
+right and what is wrong (with the numbers, and for a derivative the table of yours
+against the numeric one at the exact input where it fails), and what to think about. A
+wrong prediction or choice keeps its right value back until asked for. From the command
+line:
 
     micrograd-gpt exercise list              # what there is, chapter by chapter
     micrograd-gpt exercise start             # copy the exercises to ./exercises/
     micrograd-gpt exercise check 1           # check ./exercises/01_value_ops.py
+    micrograd-gpt exercise check 3 --show    # ... with the right values of wrong predictions
     micrograd-gpt exercise check my_file.py  # check any file
 
 The stubs live in `stubs/` next to this file; the checks, one module per exercise, next to
