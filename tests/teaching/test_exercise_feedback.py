@@ -249,3 +249,12 @@ def test_a_masking_slip_is_named(tmp_path, mistake, named):
 def test_a_layer_slip_is_named(tmp_path, mistake, named):
     found, _ = checked(tmp_path, 18, mistake)
     assert named in wrong(found, "self_attention against the KV cache")
+
+
+def test_a_number_worked_out_by_hand_is_kept_back_too(tmp_path):
+    found, report = checked(tmp_path, 6, ("GPT2_MEDIUM = count(50257, 1024, 24, 1024)",
+                                          "GPT2_MEDIUM = 354_000_000"))
+    assert wrong(found, "GPT2_MEDIUM").startswith("GPT2_MEDIUM = 354000000 is off: it is "
+                                                  "count() at |V| = 50,257")
+    assert "354,601,984" not in str(report)
+    assert "The right answer: 354,601,984" in report.text(show=True)

@@ -53,8 +53,9 @@ def _check_medium(learner):
     answer = learner.answer("GPT2_MEDIUM")
     expected = count_parameters(GPTConfig(num_heads=16, **MEDIUM))
     if answer != expected:
-        raise Wrong(f"GPT2_MEDIUM is {answer!r}; for |V| = 50,257, d = 1,024, 24 blocks and "
-                    f"T = 1,024 (tied) it is {expected:,}, count_parameters says")
+        raise Wrong(f"GPT2_MEDIUM = {answer!r} is off: it is count() at |V| = 50,257, "
+                    f"d = 1,024, 24 blocks and T = 1,024 (tied, layernorm); once count() is "
+                    f"right above, let it do the sum", answer=f"{expected:,}")
     biases = MEDIUM["num_layers"] * 9 * MEDIUM["d_model"]   # GPT-2's 9d biases per block
     return (f"{expected:,}; with GPT-2's biases, {expected + biases:,}: the 355M of GPT-2 "
             f"medium")
