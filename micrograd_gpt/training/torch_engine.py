@@ -1,7 +1,7 @@
 """The torch engine: the same training step on tensors, with torch.optim, on a CPU or a GPU,
 in one process or several (torchrun + DistributedDataParallel).
 
-What stays the Value engine's (train.py does it for both): the data and its tokenizer, the
+What stays the Value engine's (loop.py does it for both): the data and its tokenizer, the
 batches (the same seeded `random.Random`), the learning-rate schedule, the evaluation
 documents, the progress line, the checkpoints and the samples. What changes is who does
 the arithmetic of a step:
@@ -9,7 +9,7 @@ the arithmetic of a step:
 1. the batch becomes two tensors [B, T]: the inputs (each document but its last token) and
    the targets (each document but its first), short documents padded at the end with a
    target that `cross_entropy` ignores (`ignore_index`), so a pad changes nothing;
-2. the model's PyTorch twin (torch_models.py: the same computation, all positions at once)
+2. the model's PyTorch twin (models/torch_twins.py: the same computation, all positions at once)
    gives the logits [B, T, V], and the loss is the sum of the cross-entropies divided by the
    number of predictions in the batch, exactly the Value engine's `batch_loss`;
 3. `loss.backward()`, `torch.nn.utils.clip_grad_norm_` (the same formula as
@@ -36,6 +36,7 @@ model's order), so a checkpoint does not depend on the engine that wrote it.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 
@@ -48,12 +49,11 @@ except ImportError as error:  # pragma: no cover - depends on the machine
     raise ImportError("micrograd_gpt.training.torch_engine needs PyTorch: "
                       "pip install 'micrograd-gpt[torch]'") from error
 
-from ..common.checks import check_choice, check_int, check_rng
+from ..common.checks import check_choice
+from ..models.registry import MODEL_CLASSES
 from .optim import SGD, Adam, AdamW, check_optimizer_state
-from ..models.sampling import check_sampling, sample_token
-from ..models.torch_twins import TORCH_MODELS
 
-__all__ = ["TorchEngine", "TorchSampler", "TorchOptimizer", "twin_of", "copy_weights_into",
+__all__ = ["TorchEngine", "TorchOptimizer", "twin_class", "twin_of", "copy_weights_into",
            "DTYPES"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -64,18 +64,27 @@ EVAL_CHUNK = 64         # documents per forward when evaluating (bounds the memo
 # -------------------------------------------------------------------------------------
 # Weights: Value model <-> twin
 # -------------------------------------------------------------------------------------
-def twin_of(model, dtype=torch.float64, device="cpu"):
-    """The PyTorch twin of the Value model `model` (torch_models.py), holding a copy of its
-    weights in `dtype` on `device`."""
-    twin_class = TORCH_MODELS.get(model.kind)
-    if twin_class is None:
+def twin_class(model):
+    """The class of the PyTorch twin of `model` (a Value model or its class), imported from
+    the dotted name the class carries (`GPT.torch_twin`)."""
+    if model.torch_twin is None:
+        with_twins = ", ".join(cls.kind for cls in MODEL_CLASSES if cls.torch_twin)
         raise ValueError(f"model: no PyTorch twin for the model kind {model.kind!r} "
-                         f"(there are twins for: {', '.join(TORCH_MODELS)})")
-    twin = twin_class(model.config, dtype=dtype)
+                         f"(there are twins for: {with_twins})")
+    module_name, _, class_name = model.torch_twin.rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def twin_of(model, dtype="float64", device="cpu"):
+    """The PyTorch twin of the Value model `model` (models/torch_twins.py), holding a copy of
+    its weights in `dtype` ("float32", "float64" or a torch dtype) on `device` ("cpu",
+    "cuda", "cuda:N"; None: a GPU when there is one)."""
+    dtype = dtype if isinstance(dtype, torch.dtype) else _dtype(dtype)
+    twin = twin_class(model)(model.config, dtype=dtype)
     state = {name: torch.tensor(values, dtype=torch.float64)
              for name, values in model.state_dict().items()}
     twin.load_state_dict(state, strict=True)  # copies, rounding to `dtype`
-    return twin.to(device)
+    return twin.to(_device(device))
 
 
 def copy_weights_into(model, twin):
@@ -309,10 +318,6 @@ class TorchEngine:
         """Copy the twin's weights into the Value model; returns the model."""
         return copy_weights_into(self.model, self.twin)
 
-    def sampler(self):
-        """Generation with the twin as it is now (TorchSampler)."""
-        return TorchSampler(self.model, twin=self.twin)
-
     def describe(self):
         """What runs where, e.g. "torch 2.13.0, cpu, float32, 2 processes (...)"."""
         return self._description
@@ -352,47 +357,3 @@ def _environment_int(name, default):
     except ValueError:
         raise ValueError(f"{name}: the environment variable must be a whole number (torchrun "
                          f"sets it), got {text!r}") from None
-
-
-# -------------------------------------------------------------------------------------
-# Generation
-# -------------------------------------------------------------------------------------
-class TorchSampler:
-    """Generates from a Value model's PyTorch twin: `generate` takes the arguments of
-    `LanguageModel.generate` and makes the same draws from the same `rng`, since each
-    next token comes from `sampling.sample_token` on the last position's logits of (at most
-    `max_context` of) the sequence so far. Much faster than the Value model's float copy
-    for a big model. `twin`: an existing twin to use (default: a new one of `model`).
-    """
-
-    def __init__(self, model, device=None, dtype=None, twin=None):
-        self.model = model
-        self.max_context = model.max_context
-        self.twin = twin if twin is not None else twin_of(model, _dtype(dtype), _device(device))
-        self.device = next(self.twin.parameters()).device
-
-    @torch.no_grad()
-    def generate(self, prompt, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
-                 rng=None, stop_token=None):
-        """Up to `max_new_tokens` sampled tokens after `prompt`; only the new ones are
-        returned, ending early right after `stop_token` (LanguageModel.generate's rules)."""
-        self.model.check_tokens(prompt, "prompt")
-        check_int("max_new_tokens", max_new_tokens, 0)
-        check_sampling(temperature, top_k, top_p)
-        check_int("stop_token", stop_token, 0, self.model.vocab_size - 1, none_ok=True)
-        rng = check_rng("rng", rng)
-        sequence, new_tokens = list(prompt), []
-        while len(new_tokens) < max_new_tokens:
-            token = sample_token(self._next_logits(sequence), temperature, top_k, top_p, rng)
-            new_tokens.append(token)
-            sequence.append(token)
-            if token == stop_token:
-                break
-        return new_tokens
-
-    def _next_logits(self, sequence):
-        """Plain-float logits [V] after the last token, seeing at most max_context tokens
-        (what the Value model's cache does when generate() crops the context)."""
-        context = sequence if self.max_context is None else sequence[-self.max_context:]
-        tokens = torch.tensor(context, dtype=torch.long, device=self.device)
-        return self.twin(tokens)[-1].to("cpu", torch.float64).tolist()
