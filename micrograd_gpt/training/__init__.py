@@ -3,7 +3,7 @@ run a step (Values by default, PyTorch when asked).
 
 One file per concern: `settings` (TrainConfig), `presets` (named model sizes and training
 settings), `data` (tokenizer, embedded datasets, splits, a run's documents), `optim` (SGD,
-Adam, AdamW, schedules), `loop` (`train`: the loop, written once for every engine),
+Adam, AdamW), `lr_schedules`, `clip_grad`, `loop` (`train`: the loop, written once for every engine),
 `result` (TrainResult), `resume` (what a resumed run may change), `interrupt` (Ctrl-C),
 `engines` and `torch_engine` (who computes a step), `checkpoint` (one file format for every
 model kind and engine), `history`, `health` and `progress` (what a run records and shows),
@@ -13,7 +13,7 @@ model kind and engine), `history`, `health` and `progress` (what a run records a
 from ..common.lazy import lazy_exports
 
 _EXPORTS = {
-    "SGD": ".optim", "Adam": ".optim", "AdamW": ".optim", "clip_grad_norm": ".optim",
+    "SGD": ".optim", "Adam": ".optim", "AdamW": ".optim", "clip_grad_norm": ".clip_grad",
     "CharTokenizer": ".data", "load_dataset": ".data", "prepare_data": ".data",
     "TrainConfig": ".settings", "train": ".loop", "TrainResult": ".result",
     "TrainingInterrupted": ".interrupt",

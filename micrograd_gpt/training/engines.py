@@ -40,7 +40,8 @@ from ..autograd.value import Tape
 from ..models.gpt import GPTConfig, count_parameters
 from ..models.language_model import LanguageModel, check_plain
 from ..models.registry import build_model
-from .optim import clip_grad_norm, make_optimizer
+from .clip_grad import clip_grad_norm
+from .optim import make_optimizer
 from .presets import PRESETS, needs_torch
 
 __all__ = [

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from ..common.checks import check_bool, check_choice, check_int, check_number
 from ..models.registry import DEFAULT_KIND, MODELS
-from .optim import OPTIMIZERS, SCHEDULES, make_schedule
+from .lr_schedules import SCHEDULES, make_schedule
+from .optim import OPTIMIZERS
 from .presets import DEFAULT_PRESET, PRESETS, default_preset, preset_kind, presets_of
 
 __all__ = ["TrainConfig", "DEFAULT_SEQ_LEN", "sequence_length", "learning_rate_schedule"]

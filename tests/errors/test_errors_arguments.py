@@ -14,7 +14,8 @@ from micrograd_gpt.autograd.value import Value
 from micrograd_gpt.autograd.gradcheck import gradcheck
 from micrograd_gpt.models.gpt import GPT, GPTConfig
 from micrograd_gpt.models.registry import build_model
-from micrograd_gpt.training.optim import Adam, make_schedule
+from micrograd_gpt.training.lr_schedules import make_schedule
+from micrograd_gpt.training.optim import Adam
 from micrograd_gpt.viz.plots import LineChart, loss_curve, moving_average, nice_ticks
 from micrograd_gpt.viz.tracing import format_trace, trace
 from micrograd_gpt.training.engines import evaluate

@@ -14,7 +14,8 @@ from micrograd_gpt.training.data import CharTokenizer
 from micrograd_gpt.autograd.value import Value
 from micrograd_gpt.models.gpt import GPT, GPTConfig
 from micrograd_gpt.models.nn import Embedding, LayerNorm, Linear, RMSNorm
-from micrograd_gpt.training.optim import SGD, Adam, AdamW, clip_grad_norm, make_optimizer
+from micrograd_gpt.training.clip_grad import clip_grad_norm
+from micrograd_gpt.training.optim import SGD, Adam, AdamW, make_optimizer
 from micrograd_gpt.models.generation import sample_token
 from micrograd_gpt.training.sampling import sample
 from micrograd_gpt.training.settings import TrainConfig

@@ -12,7 +12,7 @@ from helpers import run_main as run  # micrograd-gpt in this process
 import micrograd_gpt.training.engines as engines_module  # the Value engine's step lives there
 import micrograd_gpt.training.resume as resume_module
 from micrograd_gpt.training.checkpoint import load_checkpoint
-from micrograd_gpt.training.optim import make_schedule
+from micrograd_gpt.training.lr_schedules import make_schedule
 from micrograd_gpt.training.interrupt import TrainingInterrupted
 from micrograd_gpt.training.loop import train
 from micrograd_gpt.training.settings import TrainConfig

@@ -17,7 +17,7 @@ from micrograd_gpt.cli import main
 from micrograd_gpt.training.engines import ValuesEngine, make_engine, set_threads
 from micrograd_gpt.training.interop import to_torch
 from micrograd_gpt.models.gpt import GPT, GPTConfig
-from micrograd_gpt.training.optim import make_schedule
+from micrograd_gpt.training.lr_schedules import make_schedule
 from micrograd_gpt.training.data import prepare_data
 from micrograd_gpt.training.loop import train
 from micrograd_gpt.training.sampling import sample
