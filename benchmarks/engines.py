@@ -32,7 +32,7 @@ from micrograd_gpt.training.engines import (  # noqa: E402
 from micrograd_gpt.models.registry import build_model  # noqa: E402
 from micrograd_gpt.training.lr_schedules import make_schedule  # noqa: E402
 from micrograd_gpt.training.data import prepare_data  # noqa: E402
-from micrograd_gpt.training.settings import TrainConfig
+from micrograd_gpt.training.settings import TrainConfig  # noqa: E402
 
 # preset -> the data it is timed on
 PRESETS = {"tiny": "names", "microgpt": "names", "small": "text", "medium": "text"}

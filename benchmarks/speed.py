@@ -34,15 +34,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine as engine_benchmark  # noqa: E402  (benchmarks/engine.py: the baseline Value)
 
-from micrograd_gpt import by_hand as float_floor  # noqa: E402  (the hand-written step)
+from micrograd_gpt.teaching import by_hand as float_floor  # noqa: E402  (the hand-written step)
 from micrograd_gpt.autograd.value import Value, enable_grad, no_grad, topological_order  # noqa: E402
 from micrograd_gpt.models.gpt import GPT, GPTConfig  # noqa: E402
 from micrograd_gpt.models.generation import sample_token  # noqa: E402
 from micrograd_gpt.training.optim import Adam  # noqa: E402
 from micrograd_gpt.training.presets import PRESETS  # noqa: E402
 from micrograd_gpt.training.data import prepare_data  # noqa: E402
-from micrograd_gpt.training.engines import batch_loss, train_step
-from micrograd_gpt.training.settings import TrainConfig
+from micrograd_gpt.training.engines import batch_loss, train_step  # noqa: E402
+from micrograd_gpt.training.settings import TrainConfig  # noqa: E402
 
 MICROGPT = dict(PRESETS["microgpt"]["model"])  # microgpt.py's architecture
 LARGER = dict(MICROGPT, d_model=64, num_layers=4, max_seq_len=64)
