@@ -6,6 +6,7 @@ import time
 
 from ..autograd.value import topological_order
 from ..viz.expression import build_expression, parse_values
+from ..models.gpt import GPT
 from ..models.registry import DEFAULT_KIND, MODELS
 from ..training.presets import PRESETS, default_preset, preset_kind
 from ..viz.training_step import training_step_graph
@@ -78,8 +79,8 @@ def _preset(args):
     if args.expression:
         raise ValueError(f"give either an expression ({args.expression!r}) or --model/--gpt, "
                          "not both")
-    kind = DEFAULT_KIND if args.gpt else args.model
-    if args.gpt and args.model not in (None, "gpt"):
+    kind = GPT.kind if args.gpt else args.model
+    if args.gpt and args.model not in (None, GPT.kind):
         raise ValueError(f"--gpt and --model {args.model} ask for two different models; "
                          "give one")
     preset = args.preset or default_preset(kind or DEFAULT_KIND)
