@@ -11,7 +11,8 @@ import math
 import random
 
 from ...autograd.value import Value
-from ...training.optim import Adam, clip_grad_norm, make_schedule
+from ...training import Adam, clip_grad_norm
+from ...training.lr_schedules import make_schedule
 from .tutor import Wrong, close, run_part
 
 # gradients of four weights over six steps: scales a million apart, a sign that flips,
