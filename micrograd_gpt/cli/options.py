@@ -6,12 +6,13 @@ import argparse
 import math
 from pathlib import Path
 
-from ..viz.expression import parse_expression
 from ..common.files import check_output_path
+from ..viz.expression import parse_expression
 
 
-def count(minimum):
-    """An argparse type: an integer >= minimum."""
+def count(minimum, maximum=None, why=""):
+    """An argparse type: an integer >= minimum (and <= maximum when given; `why` says where
+    the maximum comes from)."""
     def parse(text):
         try:
             value = int(text)
@@ -19,6 +20,8 @@ def count(minimum):
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}{why}, got {value}")
         return value
     return parse
 
@@ -45,15 +48,18 @@ def add_engine_arguments(p, what):
     p.add_argument("--engine", choices=("values", "torch"), default="values",
                    help=f"what to {what}: 'values' (pure Python, the default) or 'torch' "
                         "(PyTorch: fast, CPU or GPU; pip install 'micrograd-gpt[torch]')")
-    p.add_argument("--device", default=None, metavar="cpu|cuda",
+    p.add_argument("--device", default=None, metavar="cpu|cuda|cuda:N",
                    help="with --engine torch: where to compute (default: cuda if there is a "
-                        "GPU, else cpu)")
+                        "GPU, else cpu; cuda:N for the GPU numbered N)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="with --engine torch: the number type (default float32; float64 "
                         "gives the Value engine's numbers)")
-    p.add_argument("--threads", type=count(1), default=None,
+    from ..training.engines import max_threads  # (only the commands with an engine load it)
+    cpus = max_threads()
+    p.add_argument("--threads", type=count(1, cpus, " (this machine's CPUs)"), default=None,
                    help="with --engine torch on a CPU: threads per process (default 1: for "
-                        "models this small, more threads mostly wait for each other)")
+                        "models this small, more threads mostly wait for each other; at "
+                        f"most the machine's CPUs, {cpus} here)")
 
 
 def output_file(path, option, inputs=()):

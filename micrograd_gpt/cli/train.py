@@ -23,8 +23,10 @@ from .options import add_engine_arguments, count, output_file, positive_float
 _OVERRIDES = ("steps", "batch_size", "lr", "eval_interval", "eval_docs", "seed", "data",
               "seq_len", "record_health")
 _RESUMABLE = ("steps", "eval_interval", "eval_docs", "record_health")
-# options that mean nothing for a model fit in one pass (the counting bigram)
-_GRADIENT_ONLY = ("steps", "batch_size", "lr", "eval_interval")
+# options that mean nothing for a model fit in one pass (the counting bigram): parsed name
+# -> the option as written
+_GRADIENT_ONLY = {"steps": "--steps", "batch_size": "--batch-size", "lr": "--lr",
+                  "eval_interval": "--eval-interval", "record_health": "--health"}
 
 _EXAMPLES = ("examples: micrograd-gpt train | micrograd-gpt train --preset microgpt | "
              "micrograd-gpt train --model rnn | micrograd-gpt train --model bigram | "
@@ -188,13 +190,20 @@ def _config(args):
     if args.model is not None and args.model != kind:
         raise ValueError(f"--preset {preset} is for --model {kind}, not {args.model}; leave "
                          f"out --preset for the {args.model} model's own")
-    if not MODELS[kind].trained_by_gradient:
-        given = [f"--{o.replace('_', '-')}" for o in _GRADIENT_ONLY if getattr(args, o) is not None]
-        if given:
-            raise ValueError(f"{', '.join(given)} does not apply to --model {kind}: it is "
-                             "counted in one pass over the data, not trained by gradient "
-                             "steps")
+    _refuse_gradient_options(args, kind)
     return TrainConfig.from_preset(preset, **overrides)
+
+
+def _refuse_gradient_options(args, kind):
+    """Options of gradient training (steps, learning rate, health statistics of the
+    steps...) given for a model fit in one pass: refused, not silently ignored."""
+    if MODELS[kind].trained_by_gradient:
+        return
+    given = [option for name, option in _GRADIENT_ONLY.items()
+             if getattr(args, name) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} does not apply to --model {kind}: it is "
+                         "counted in one pass over the data, not trained by gradient steps")
 
 
 def _resume_config(args):
@@ -208,6 +217,7 @@ def _resume_config(args):
                          "continues with the checkpoint's settings (only --steps, --health, "
                          "--eval-interval and --eval-docs may change)")
     checkpoint = load_checkpoint(args.resume)
+    _refuse_gradient_options(args, checkpoint.model.kind)
     changes = {name: getattr(args, name) for name in _RESUMABLE
                if getattr(args, name) is not None}
     config = dataclasses.replace(resumed_config(checkpoint), **changes)

@@ -373,6 +373,12 @@ class Checkpoint:
         if self.optimizer_state is None:
             raise CheckpointError(f"{self.path}: has no optimizer state, so training "
                                   "cannot resume from it")
+        steps = self.optimizer_state["steps"]
+        if steps > self.step:  # one optimizer step per training step, never more
+            raise CheckpointError(
+                f"{self.path}: optimizer state: its step count {float(steps):.3g} is more "
+                f"than the {self.step:,} training steps the checkpoint holds (Adam's bias "
+                "correction would use it); this state was not saved by this run")
         try:
             optimizer.load_state_dict(self.optimizer_state)
         except (ValueError, TypeError, KeyError, AttributeError) as e:

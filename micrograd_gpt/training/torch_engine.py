@@ -49,6 +49,7 @@ except ImportError as error:  # pragma: no cover - depends on the machine
                       "pip install 'micrograd-gpt[torch]'") from error
 
 from ..common.checks import check_choice, check_int, check_rng
+from .engines import check_device
 from .optim import SGD, Adam, AdamW, check_optimizer_state
 from ..models.sampling import check_sampling, sample_token
 from ..models.torch_twins import TORCH_MODELS
@@ -72,10 +73,24 @@ def twin_of(model, dtype=torch.float64, device="cpu"):
         raise ValueError(f"model: no PyTorch twin for the model kind {model.kind!r} "
                          f"(there are twins for: {', '.join(TORCH_MODELS)})")
     twin = twin_class(model.config, dtype=dtype)
-    state = {name: torch.tensor(values, dtype=torch.float64)
+    state = {name: _in_dtype(torch.tensor(values, dtype=torch.float64), dtype,
+                             f"weights[{name!r}]")
              for name, values in model.state_dict().items()}
-    twin.load_state_dict(state, strict=True)  # copies, rounding to `dtype`
+    twin.load_state_dict(state, strict=True)
     return twin.to(device)
+
+
+def _in_dtype(tensor, dtype, what):
+    """`tensor` (float64) rounded to `dtype`, refused when a finite number becomes
+    infinite there (float32 ends at ±3.4e38; a Value is a float64, which goes to 1.8e308):
+    a resumed run would otherwise train on inf without a word."""
+    rounded = tensor.to(dtype)
+    if not bool(torch.isfinite(rounded).all()):
+        largest = tensor.abs().max().item()
+        raise ValueError(f"{what}: holds {largest:.3g}, beyond the range of "
+                         f"{str(dtype).replace('torch.', '')} (±{torch.finfo(dtype).max:.3g}); "
+                         "use --dtype float64, or the Value engine")
+    return rounded
 
 
 def copy_weights_into(model, twin):
@@ -90,14 +105,13 @@ def _device(device):
     """A torch.device from "cpu", "cuda", "cuda:1" or None (a GPU when there is one)."""
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
-    check_choice("device", device.type, ("cpu", "cuda"))
+    device = torch.device(check_device(device))
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device: 'cuda' was asked for, but PyTorch sees no GPU here "
                          "(torch.cuda.is_available() is False); use --device cpu")
+    if device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device: {str(device)!r} was asked for, but PyTorch sees "
+                         f"{torch.cuda.device_count()} GPU(s) here, numbered from 0")
     return device
 
 
@@ -192,7 +206,9 @@ class TorchOptimizer:
             return  # nothing happened yet: torch starts its state at the first step
         if self.kind is SGD and not self.torch_optimizer.param_groups[0]["momentum"]:
             return  # plain SGD keeps no state
-        columns = {name: torch.tensor(buffers[name], dtype=torch.float64)
+        dtype = self.params[0].dtype
+        columns = {name: _in_dtype(torch.tensor(buffers[name], dtype=torch.float64), dtype,
+                                   f"buffer {name!r}")
                    for name in self.kind._buffers}
         start = 0
         for p in self.params:
