@@ -55,6 +55,7 @@ SHOWN_OUTPUT = 4000             # characters of the file's own output shown with
 SHOWN_LINES = 40                # ... at most this many lines of it
 LINE_WIDTH = 200                # ... each cut to this many characters
 GRACE = 5.0                     # seconds past the timeout before the parent kills the child
+NO_CHANNEL = 3                  # the child's exit status when it could not send its report
 
 
 def can_start_processes():
@@ -191,6 +192,9 @@ def _what_happened(path, events, dump, status, killed, timeout):
         doing = "finish" if part else "finish loading"
         return (f"{what} did not {doing} in {timeout:g} s{at}: an endless loop? (if it "
                 "is only slow, give it more time: --timeout SECONDS)")
+    if status == NO_CHANNEL and not dump:
+        return ("your file closed the file the report comes back on (a file descriptor it "
+                "did not open), so the check could not report: close only what you open")
     if status < 0:
         return (f"the Python running your file crashed ({_signal_name(-status)}) "
                 f"{during}{at}: look for code that can crash the interpreter (ctypes, "
@@ -257,12 +261,16 @@ def child_main():
     tutor.part_started = part_started
     really_exit = _watch_os_exit(send, path)
     send({"loading": True})
-    send({"report": _checked(path, int(number), phase)})
+    report = _checked(path, int(number), phase)
     for stream in (sys.stdout, sys.stderr):  # what the file printed: out before the exit
         try:
             stream.flush()
         except (OSError, ValueError, AttributeError):
             pass  # the file closed it
+    try:
+        send({"report": report})
+    except (OSError, ValueError):  # the file closed the channel: the parent says so
+        really_exit(NO_CHANNEL)
     really_exit(0)
 
 
