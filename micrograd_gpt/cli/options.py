@@ -10,9 +10,8 @@ from ..common.files import check_output_path
 from ..viz.expression import parse_expression
 
 
-def count(minimum, maximum=None, why=""):
-    """An argparse type: an integer >= minimum (and <= maximum when given; `why` says where
-    the maximum comes from)."""
+def count(minimum):
+    """An argparse type: an integer >= minimum."""
     def parse(text):
         try:
             value = int(text)
@@ -20,8 +19,6 @@ def count(minimum, maximum=None, why=""):
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        if maximum is not None and value > maximum:
-            raise argparse.ArgumentTypeError(f"must be at most {maximum}{why}, got {value}")
         return value
     return parse
 
@@ -54,12 +51,10 @@ def add_engine_arguments(p, what):
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="with --engine torch: the number type (default float32; float64 "
                         "gives the Value engine's numbers)")
-    from ..training.engines import max_threads  # (only the commands with an engine load it)
-    cpus = max_threads()
-    p.add_argument("--threads", type=count(1, cpus, " (this machine's CPUs)"), default=None,
+    p.add_argument("--threads", type=count(1), default=None,
                    help="with --engine torch on a CPU: threads per process (default 1: for "
                         "models this small, more threads mostly wait for each other; at "
-                        f"most the machine's CPUs, {cpus} here)")
+                        "most the machine's CPUs)")
 
 
 def output_file(path, option, inputs=()):

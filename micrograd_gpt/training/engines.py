@@ -247,7 +247,10 @@ def max_threads():
 
 def check_threads(threads):
     """`threads` if it is None or an integer in [1, max_threads()]."""
-    return check_int("threads", threads, 1, max_threads(), none_ok=True)
+    if isinstance(threads, int) and not isinstance(threads, bool) and threads > max_threads():
+        raise ValueError(f"threads: at most {max_threads()}, the CPUs of this machine (more "
+                         f"threads only wait for each other), got {threads:,}")
+    return check_int("threads", threads, 1, none_ok=True)
 
 
 def set_threads(name, threads=None):
