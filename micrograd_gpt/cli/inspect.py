@@ -12,7 +12,7 @@ from ..training.checkpoint import load_checkpoint
 from ..common.checks import check_text
 from ..viz.inspection import MAX_TEXT_CHARS, inspect_text
 from ..viz.report import save_inspection_page
-from ..training.loop import saved_text_mode
+from ..training.sampling import saved_text_mode
 from .options import count, output_file, wrote
 from .plot import bigram_line
 

@@ -15,7 +15,7 @@ from helpers import run_main as run  # micrograd-gpt in this process
 from micrograd_gpt.training.checkpoint import CheckpointError, load_checkpoint
 from micrograd_gpt.training.engines import (check_device, check_engine_options, make_engine,
                                             max_threads, set_threads)
-from micrograd_gpt.training.loop import TrainConfig
+from micrograd_gpt.training.settings import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ["--steps", "2", "--eval-interval", "0", "--eval-docs", "5", "--samples", "0",
