@@ -28,7 +28,7 @@ _OVERRIDES = ("steps", "batch_size", "lr", "eval_interval", "eval_docs", "seed",
 # of those, the ones a resumed run may change (the rule is resume.RESUMABLE_FIELDS)
 _RESUMABLE = tuple(name for name in _OVERRIDES if name in RESUMABLE_FIELDS)
 # options that mean nothing for a model fit in one pass (the counting bigram)
-_GRADIENT_ONLY = ("steps", "batch_size", "lr", "eval_interval")
+_GRADIENT_ONLY = ("steps", "batch_size", "lr", "eval_interval", "record_health")
 
 _EXAMPLES = ("examples: micrograd-gpt train | micrograd-gpt train --preset microgpt | "
              "micrograd-gpt train --model rnn | micrograd-gpt train --model bigram | "
@@ -194,13 +194,19 @@ def _config(args):
     if args.model is not None and args.model != kind:
         raise ValueError(f"--preset {preset} is for --model {kind}, not {args.model}; leave "
                          f"out --preset for the {args.model} model's own")
-    if not MODELS[kind].trained_by_gradient:
-        given = [_option(o) for o in _GRADIENT_ONLY if getattr(args, o) is not None]
-        if given:
-            raise ValueError(f"{', '.join(given)} does not apply to --model {kind}: it is "
-                             "counted in one pass over the data, not trained by gradient "
-                             "steps")
+    _refuse_gradient_options(args, kind)
     return TrainConfig.from_preset(preset, **overrides)
+
+
+def _refuse_gradient_options(args, kind):
+    """Options of gradient training (steps, learning rate, health statistics of the
+    steps...) given for a model fit in one pass: refused, not silently ignored."""
+    if MODELS[kind].trained_by_gradient:
+        return
+    given = [_option(name) for name in _GRADIENT_ONLY if getattr(args, name) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} does not apply to --model {kind}: it is "
+                         "counted in one pass over the data, not trained by gradient steps")
 
 
 def _resume_config(args):
@@ -214,6 +220,7 @@ def _resume_config(args):
                          "continues with the checkpoint's settings (only "
                          f"{', '.join(map(_option, _RESUMABLE))} may change)")
     checkpoint = load_checkpoint(args.resume)
+    _refuse_gradient_options(args, checkpoint.model.kind)
     changes = {name: getattr(args, name) for name in _RESUMABLE
                if getattr(args, name) is not None}
     config = dataclasses.replace(resumed_config(checkpoint), **changes)

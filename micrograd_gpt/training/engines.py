@@ -31,11 +31,12 @@ from __future__ import annotations
 import gc
 import os
 import random
+import re
 import time
 from contextlib import contextmanager
 
 from ..autograd import functional as F
-from ..common.checks import check_choice, check_instance, check_int
+from ..common.checks import check_choice, check_instance, check_int, describe
 from ..autograd.value import Tape
 from ..models.gpt import GPTConfig, count_parameters
 from ..models.language_model import LanguageModel, check_plain
@@ -46,7 +47,8 @@ from .presets import PRESETS, needs_torch
 
 __all__ = [
     "ENGINES", "DEFAULT_ENGINE", "ValuesEngine", "make_engine", "set_threads",
-    "check_engine_options", "import_torch_engine",
+    "check_engine_options", "import_torch_engine", "check_device", "check_threads",
+    "max_threads", "DEVICE_FORMS",
     "check_engine_fits", "estimate_values_step_seconds", "cyclic_gc_paused", "batch_loss",
     "train_step", "evaluate", "INSTALL_TORCH",
 ]
@@ -196,7 +198,9 @@ def _refuse_several_processes():
 def check_engine_options(name, device=None, dtype=None, threads=None):
     """`name` if it is an engine and the options fit it: the Value engine computes in
     Python floats on the CPU, so a device, dtype or thread count (the torch engine's
-    options) is a mistake there. For the torch engine they are checked where they are used.
+    options) is a mistake there. For the torch engine the device must be written as
+    `check_device` says and the threads be at most `max_threads()`; whether the device
+    exists is checked where it is used.
     """
     check_choice("engine", name, ENGINES)
     options = dict(device=device, dtype=dtype, threads=threads)
@@ -205,17 +209,47 @@ def check_engine_options(name, device=None, dtype=None, threads=None):
         raise ValueError(f"{given[0]}: only the torch engine takes one (got "
                          f"{options[given[0]]!r}); the Value engine computes in Python "
                          "floats on the CPU: use --engine torch, or leave it out")
+    check_device(device)
+    check_threads(threads)
     return name
+
+
+DEVICE_FORMS = "'cpu', 'cuda' or 'cuda:N' (N: a GPU's number, from 0)"
+
+
+def check_device(device):
+    """`device` if it is None, "cpu", "cuda" or "cuda:N": the devices the torch engine
+    computes on (PyTorch itself also takes forms such as "cpu:1", which mean nothing more
+    here)."""
+    if device is None:
+        return None
+    if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda(:\d{1,4})?", device):
+        raise ValueError(f"device: must be {DEVICE_FORMS}, got {describe(device)}")
+    return device
+
+
+def max_threads():
+    """The most CPU threads a process may ask for: this machine's CPUs (more only wait for
+    each other, and a huge number makes PyTorch fail allocating them)."""
+    return os.cpu_count() or 1
+
+
+def check_threads(threads):
+    """`threads` if it is None or an integer in [1, max_threads()]."""
+    if isinstance(threads, int) and not isinstance(threads, bool) and threads > max_threads():
+        raise ValueError(f"threads: at most {max_threads()}, the CPUs of this machine (more "
+                         f"threads only wait for each other), got {threads:,}")
+    return check_int("threads", threads, 1, none_ok=True)
 
 
 def set_threads(name, threads=None):
     """The torch engine's CPU threads per process: `torch.set_num_threads(threads)`, default
-    1. The models here are small: split between threads, each operation mostly waits (on a
-    busy 2-core machine the small preset's step took 36 ms with one thread, 359 ms with
-    two). The Value engine has no threads to set (None only)."""
+    1, at most the machine's CPUs (`max_threads`). The models here are small: split
+    between threads, each operation mostly waits (on a busy 2-core machine the small
+    preset's step took 36 ms with one thread, 359 ms with two). The Value engine has no
+    threads to set (None only)."""
     if check_engine_options(name, threads=threads) == "torch":
-        import_torch_engine().torch.set_num_threads(check_int("threads", 1 if threads is None
-                                                        else threads, 1))
+        import_torch_engine().torch.set_num_threads(1 if threads is None else threads)
 
 
 def import_torch_engine():
