@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..viz.expression import parse_expression
 from ..common.files import check_output_path
+from ..common.install import INSTALL_TORCH
 
 
 def count(minimum):
@@ -44,7 +45,7 @@ def add_engine_arguments(p, what):
     """--engine, --device, --dtype and --threads: which engine runs the model (engines.py)."""
     p.add_argument("--engine", choices=("values", "torch"), default="values",
                    help=f"what to {what}: 'values' (pure Python, the default) or 'torch' "
-                        "(PyTorch: fast, CPU or GPU; pip install 'micrograd-gpt[torch]')")
+                        f"(PyTorch: fast, CPU or GPU; {INSTALL_TORCH})")
     p.add_argument("--device", default=None, metavar="cpu|cuda",
                    help="with --engine torch: where to compute (default: cuda if there is a "
                         "GPU, else cpu)")

@@ -6,10 +6,12 @@ twins likewise: the bigrams are a row lookup, the MLP takes every window at once
 runs its cell in a loop over positions (a recurrence cannot be done all at once). Parameters
 carry the Value model's names (`blocks.0.attn.wq.weight`, ...) and shapes, so weights move
 between the two with `state_dict()` (see interop.py) and the two can be compared number by
-number. Optional: this file needs PyTorch (`pip install "micrograd-gpt[torch]"`); nothing
-else in the model layer imports it.
+number. Optional: this file needs PyTorch (`pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu`);
+nothing else in the model layer imports it.
 """
 from __future__ import annotations
+
+from ..common.install import INSTALL_TORCH
 
 try:
     import torch
@@ -17,7 +19,7 @@ try:
     from torch.nn import functional as TF
 except ImportError as error:  # pragma: no cover - depends on the machine
     raise ImportError("micrograd_gpt.models.torch_twins needs PyTorch: "
-                      "pip install 'micrograd-gpt[torch]'") from error
+                      f"{INSTALL_TORCH}") from error
 
 __all__ = ["TorchGPT", "TorchCountingBigram", "TorchNeuralBigram", "TorchContextMLP",
            "TorchRNN", "TORCH_MODELS"]

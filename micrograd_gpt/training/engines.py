@@ -37,6 +37,7 @@ from contextlib import contextmanager
 
 from ..autograd import functional as F
 from ..common.checks import check_choice, check_instance, check_int
+from ..common.install import INSTALL_TORCH
 from ..autograd.value import Tape
 from ..models.gpt import GPTConfig, count_parameters
 from ..models.language_model import LanguageModel, check_plain
@@ -53,7 +54,6 @@ __all__ = [
 
 ENGINES = ("values", "torch")
 DEFAULT_ENGINE = "values"
-INSTALL_TORCH = "pip install 'micrograd-gpt[torch]'"
 
 
 # -------------------------------------------------------------------------------------
