@@ -12,7 +12,7 @@ from ..training.checkpoint import load_checkpoint
 from ..viz.inspection import inspect_text
 from ..viz.report import save_inspection_page
 from ..training.loop import saved_text_mode
-from .options import count, output_file, wrote
+from .options import checkpoint_given, count, output_file, wrote
 from .plot import bigram_line
 
 
@@ -24,7 +24,9 @@ def add_arguments(p):
     p.epilog = 'example: micrograd-gpt inspect --checkpoint out/names_tiny.json "emma"'
     p.add_argument("text", metavar="TEXT",
                    help="what the model reads (after BOS); for names, one name")
-    p.add_argument("--checkpoint", required=True, metavar="PATH", help="a file from `train`")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="a file from `train` (a plain `micrograd-gpt train` writes "
+                        "out/names_tiny.json)")
     p.add_argument("-o", "--output", default=None, metavar="PATH",
                    help="the HTML page (default: the checkpoint's name + _inspect.html)")
     p.add_argument("--top-k", type=count(1), default=5,
@@ -32,6 +34,7 @@ def add_arguments(p):
 
 
 def run(args):
+    args.checkpoint = checkpoint_given(args.checkpoint)
     output, existed = output_file(_output_path(args), "--output", inputs=[args.checkpoint])
     checkpoint = load_checkpoint(args.checkpoint)
     model, tokenizer = checkpoint.model, checkpoint.tokenizer

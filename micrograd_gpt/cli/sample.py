@@ -6,7 +6,8 @@ import random
 from ..training.checkpoint import load_checkpoint
 from ..training.engines import check_engine_options, make_sampler, set_threads
 from ..training.loop import default_text_length, sample, saved_text_mode
-from .options import add_engine_arguments, count, positive_float, probability
+from .options import (add_engine_arguments, checkpoint_given, count, positive_float,
+                      probability)
 
 
 def add_arguments(p):
@@ -14,7 +15,9 @@ def add_arguments(p):
                      "--prompt); for documents (e.g. names) it ends where the model emits BOS.")
     p.epilog = ("example: micrograd-gpt sample --checkpoint out/names_tiny.json --num 10 "
                 "--temperature 0.8 --top-k 10 --prompt ma --seed 1")
-    p.add_argument("--checkpoint", required=True, metavar="PATH", help="a file from `train`")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="a file from `train` (a plain `micrograd-gpt train` writes "
+                        "out/names_tiny.json)")
     p.add_argument("--num", type=count(1), default=10, help="how many texts (default 10)")
     p.add_argument("--temperature", type=positive_float, default=0.8,
                    help="below 1: safer, above 1: wilder (default 0.8)")
@@ -33,7 +36,7 @@ def run(args):
     # a wrong engine option (or no torch) fails at once, before any file is read
     check_engine_options(args.engine, args.device, args.dtype, args.threads)
     set_threads(args.engine, args.threads)
-    checkpoint = load_checkpoint(args.checkpoint)
+    checkpoint = load_checkpoint(checkpoint_given(args.checkpoint))
     text_mode = saved_text_mode(checkpoint)
     max_new = args.max_new_tokens or (default_text_length(checkpoint.model) if text_mode else None)
     sampler = make_sampler(args.engine, checkpoint.model, device=args.device, dtype=args.dtype)
