@@ -2,7 +2,7 @@
 
 Prints the table of next-token predictions and writes one HTML page with the table, the
 attention heatmaps, the loss curve (dashed: uniform guess and bigram counts) and the
-training-health curves (when the run recorded them: `train --health`).
+training-health curves (when the run recorded them: `train` does by default with Values).
 """
 from __future__ import annotations
 
@@ -51,6 +51,9 @@ def run(args):
                          facts=facts, vocab_size=tokenizer.vocab_size,
                          bigram=bigram_line(checkpoint))
     print(wrote(output, existed))
+    if not checkpoint.history.get("health"):
+        print("training health: not recorded for this run; `micrograd-gpt train` records it "
+              "with the Value engine unless given --no-health")
     return 0
 
 
