@@ -6,9 +6,9 @@ import argparse
 import math
 from pathlib import Path
 
-from ..viz.expression import parse_expression
 from ..common.files import check_output_path
 from ..common.install import INSTALL_TORCH
+from ..viz.expression import parse_expression
 
 
 def count(minimum):
@@ -46,15 +46,16 @@ def add_engine_arguments(p, what):
     p.add_argument("--engine", choices=("values", "torch"), default="values",
                    help=f"what to {what}: 'values' (pure Python, the default) or 'torch' "
                         f"(PyTorch: fast, CPU or GPU; {INSTALL_TORCH})")
-    p.add_argument("--device", default=None, metavar="cpu|cuda",
+    p.add_argument("--device", default=None, metavar="cpu|cuda|cuda:N",
                    help="with --engine torch: where to compute (default: cuda if there is a "
-                        "GPU, else cpu)")
+                        "GPU, else cpu; cuda:N for the GPU numbered N)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="with --engine torch: the number type (default float32; float64 "
                         "gives the Value engine's numbers)")
     p.add_argument("--threads", type=count(1), default=None,
                    help="with --engine torch on a CPU: threads per process (default 1: for "
-                        "models this small, more threads mostly wait for each other)")
+                        "models this small, more threads mostly wait for each other; at "
+                        "most the machine's CPUs)")
 
 
 def output_file(path, option, inputs=()):
@@ -93,7 +94,7 @@ def checkpoint_given(path):
     train one."""
     if path is not None:
         return path
-    from ..training.loop import TrainConfig  # only now: a missing option needs them
+    from ..training.settings import TrainConfig  # only now: a missing option needs it
     from .train import default_out
     default = default_out(TrainConfig.from_preset())
     found = sorted(str(p) for p in Path("out").glob("*.json")) if Path("out").is_dir() else []

@@ -15,7 +15,8 @@ from micrograd_gpt.cli import build_parser, main
 from micrograd_gpt.cli import train as train_command
 from micrograd_gpt.teaching import exercises
 from micrograd_gpt.training.checkpoint import load_checkpoint
-from micrograd_gpt.training.loop import TrainConfig, sample
+from micrograd_gpt.training.sampling import sample
+from micrograd_gpt.training.settings import TrainConfig
 from micrograd_gpt.training.progress import ProgressLine
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -120,10 +120,8 @@ def test_the_error_without_torch_gives_the_line():
     from micrograd_gpt.training import engines
     done = subprocess.run(
         [sys.executable, "-c", "import sys; sys.modules['torch'] = None\n"
-         "from micrograd_gpt.training.engines import make_sampler\n"
-         "from micrograd_gpt import GPT, GPTConfig\n"
-         "make_sampler('torch', GPT(GPTConfig(vocab_size=3, d_model=4, num_heads=1, "
-         "num_layers=1, max_seq_len=4)))"],
+         "from micrograd_gpt.training.engines import import_torch_engine\n"
+         "import_torch_engine()"],
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
         timeout=120)
     assert done.returncode == 1 and INSTALL_TORCH in done.stderr.splitlines()[-1]

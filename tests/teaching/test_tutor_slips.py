@@ -83,19 +83,26 @@ def test_the_numbers_of_the_inputs_instead_of_the_values_are_refused(tmp_path):
     assert "hold float" in found["sin"].message and "not a Value" in found["sin"].message
 
 
-def test_an_error_raised_by_value_itself_is_a_lesson_at_the_learner_line(tmp_path,
-                                                                          monkeypatch):
-    """When Value() refuses a non-tuple itself, the exception comes from inside the engine:
-    the tutor still names the learner's line that called it, with no traceback."""
-    original = Value.__init__
+STRICT_VALUE = """from micrograd_gpt import Value as _Value
 
-    def strict(self, data, _children=(), _local_grads=(), _op="", label=""):
-        if not isinstance(_children, tuple):
-            raise TypeError("Value: the inputs must be a tuple; note the comma: (x,)")
-        original(self, data, _children, _local_grads, _op, label)
-    monkeypatch.setattr(Value, "__init__", strict)
+
+def Value(data, _children=(), _local_grads=(), _op="", label=""):
+    if not isinstance(_children, tuple):
+        raise TypeError("Value: the inputs must be a tuple; note the comma: (x,)")
+    return _Value(data, _children, _local_grads, _op, label)
+"""
+
+
+def test_an_error_raised_by_value_itself_is_a_lesson_at_the_learner_line(tmp_path):
+    """When Value() refuses a non-tuple itself, the exception comes from inside another
+    file (here a strict Value beside the learner's): the tutor still names the learner's
+    line that called it, with no traceback."""
+    (tmp_path / "strict_value.py").write_text(STRICT_VALUE, encoding="utf-8")
     slip = SIN.replace("(x,)", "(x)")
-    path = edited(tmp_path, 1, (SIN, slip))
+    path = edited(tmp_path, 1, (SIN, slip), (
+        "from micrograd_gpt import Value\n",
+        "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parent))\n"
+        "from strict_value import Value\n"))
     _, found = checked(path)
     message = found["sin"].message
     assert message.startswith("your code raised TypeError: Value: the inputs must be a tuple")

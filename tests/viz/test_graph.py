@@ -15,7 +15,7 @@ from micrograd_gpt.viz import graph as viz
 from micrograd_gpt.cli import main as cli_main
 from micrograd_gpt.autograd.value import module_scope, topological_order
 from micrograd_gpt.viz.expression import build_expression
-from micrograd_gpt.training.loop import training_step_graph
+from micrograd_gpt.viz.training_step import training_step_graph
 from micrograd_gpt.viz.graph import (GraphvizNotInstalled, draw_dot, draw_modules, format_number,
                                module_summary, render_graph)
 
@@ -394,7 +394,7 @@ def test_collapsed_gpt_step_reads_top_to_bottom_without_a_loop(gpt_step):
 
 def test_the_gpt_picture_has_a_legend_and_no_box_inside_itself(tmp_path, capsys):
     from micrograd_gpt.cli import main
-    from micrograd_gpt.training.loop import training_step_graph
+    from micrograd_gpt.viz.training_step import training_step_graph
     from micrograd_gpt.viz.graph import module_legend
     loss, model, _ = training_step_graph("tiny", 2)
     summary = module_summary(loss, names=model.named_parameters())
