@@ -279,7 +279,8 @@ def _refuse_gradient_options(args, kind):
     steps...) given for a model fit in one pass: refused, not silently ignored."""
     if MODELS[kind].trained_by_gradient:
         return
-    given = [_option(name) for name in _GRADIENT_ONLY if getattr(args, name) is not None]
+    given = [_option(name, getattr(args, name)) for name in _GRADIENT_ONLY
+             if getattr(args, name) is not None]
     if given:
         raise ValueError(f"{', '.join(given)} does not apply to --model {kind}: it is "
                          "counted in one pass over the data, not trained by gradient steps")
@@ -306,6 +307,9 @@ def _resume_config(args):
     return config, checkpoint.step
 
 
-def _option(name):
-    """The command-line option of a setting: "eval_docs" -> "--eval-docs"."""
-    return "--health" if name == "record_health" else f"--{name.replace('_', '-')}"
+def _option(name, value=None):
+    """The command-line option of a setting: "eval_docs" -> "--eval-docs"; the health
+    setting has two, named by the `value` given (both when it is None)."""
+    if name == "record_health":
+        return {True: "--health", False: "--no-health"}.get(value, "--health/--no-health")
+    return f"--{name.replace('_', '-')}"
