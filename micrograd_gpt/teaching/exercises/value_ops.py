@@ -36,8 +36,8 @@ def check(learner):
     """The parts of exercise 1."""
     parts = [run_part(name, lambda name=name: _check_operation(learner, name))
              for name in OPERATIONS]
-    alone = all(part.state == RIGHT for part in parts)
-    parts.append(run_part("all four together", lambda: _check_together(learner, alone)))
+    unfinished = [part.name for part in parts if part.state != RIGHT]
+    parts.append(run_part("all four together", lambda: _check_together(learner, unfinished)))
     return parts
 
 
@@ -70,11 +70,12 @@ def _check_operation(learner, name):
             f"(checked with gradcheck)")
 
 
-def _check_together(learner, alone):
-    """The four in one expression; only once each is right alone (`alone`)."""
-    if not alone:
-        raise NotYet("waits for the four operations above: each must be right alone "
-                     "before they are tried together")
+def _check_together(learner, unfinished):
+    """The four in one expression, once each is right alone (`unfinished`: those not yet,
+    said above part by part, so only named here)."""
+    if unfinished:
+        named = ", ".join(unfinished[:-1]) + " and " * (len(unfinished) > 1) + unfinished[-1]
+        raise NotYet(f"waits for {named} above")
     sin, cos, log1p, softplus = (learner.function(n) for n in OPERATIONS)
 
     def expression(x, y):
