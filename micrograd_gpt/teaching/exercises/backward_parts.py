@@ -42,14 +42,21 @@ class Spec:
 
 
 def check_backward(learner, spec):
-    """One Part per gradient the learner had to compute, each judged on its own."""
-    try:
-        outcomes = [_run_case(learner, spec, case) for case in spec.cases]
-        problem = None
-    except (Wrong, NotYet) as e:
-        outcomes, problem = [], e
+    """One Part per gradient the learner had to compute, each judged on its own. The
+    learner's function runs inside the first part (so a file that hangs is said to hang
+    there), once for all the parts."""
     first = next(iter(spec.wrt.values()))
-    return [run_part(part, lambda part=part: _verdict(part, outcomes, problem, spec, first))
+    ran = {}
+
+    def outcomes():
+        if not ran:
+            try:
+                ran["outcomes"] = [_run_case(learner, spec, case) for case in spec.cases]
+                ran["problem"] = None
+            except (Wrong, NotYet) as e:
+                ran["outcomes"], ran["problem"] = [], e
+        return ran["outcomes"], ran["problem"]
+    return [run_part(part, lambda part=part: _verdict(part, *outcomes(), spec, first))
             for part in spec.wrt.values()]
 
 
