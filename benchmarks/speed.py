@@ -34,8 +34,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine as engine_benchmark  # noqa: E402  (benchmarks/engine.py: the baseline Value)
 
-from micrograd_gpt import by_hand as float_floor  # noqa: E402  (the hand-written step)
-from micrograd_gpt.autograd.value import Value, enable_grad, no_grad, topological_order  # noqa: E402
+from micrograd_gpt.teaching import by_hand as float_floor  # noqa: E402  (the hand-written step)
+from micrograd_gpt.autograd.modes import enable_grad, no_grad  # noqa: E402
+from micrograd_gpt.autograd.value import Value, topological_order  # noqa: E402
 from micrograd_gpt.models.gpt import GPT, GPTConfig  # noqa: E402
 from micrograd_gpt.models.sampling import sample_token  # noqa: E402
 from micrograd_gpt.training.optim import Adam  # noqa: E402
@@ -247,14 +248,14 @@ def without_looking_checks():
     (install, restore): swap that code in, and back."""
     import math
     from micrograd_gpt import functional as F
-    from micrograd_gpt.autograd import value as engine
+    from micrograd_gpt.autograd import modes
     from micrograd_gpt.models.attention import CausalSelfAttention
     from micrograd_gpt.models.nn import Module
 
     def call(self, *args, **kwargs):  # Module.__call__ without the forward hooks
-        if self._scope_name is None or not engine.is_recording_scopes():
+        if self._scope_name is None or not modes.is_recording_scopes():
             return self.forward(*args, **kwargs)
-        return engine.call_in_scope(self._scope_name, self.forward, *args, **kwargs)
+        return modes.call_in_scope(self._scope_name, self.forward, *args, **kwargs)
 
     def forward(self, x, cache):
         hd = self.head_dim

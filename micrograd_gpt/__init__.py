@@ -23,9 +23,9 @@ __version__ = "0.1.0"
 # name -> the module that defines it
 _EXPORTS = {
     # autograd: the engine, gradient checking, operations on lists of Values
-    "Value": ".autograd.value", "no_grad": ".autograd.value", "enable_grad": ".autograd.value",
-    "is_grad_enabled": ".autograd.value", "OperandError": ".autograd.value",
-    "DivisionByZeroError": ".autograd.value", "FloatOverflowError": ".autograd.value",
+    "Value": ".autograd.value", "no_grad": ".autograd.modes", "enable_grad": ".autograd.modes",
+    "is_grad_enabled": ".autograd.modes", "OperandError": ".autograd.errors",
+    "DivisionByZeroError": ".autograd.errors", "FloatOverflowError": ".autograd.errors",
     "gradcheck": ".autograd.gradcheck", "GradcheckResult": ".autograd.gradcheck",
     "functional": ".autograd.functional",
     # models

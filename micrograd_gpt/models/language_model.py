@@ -47,6 +47,7 @@ for them to show (the GPT's attention weights); such extras are optional.
 from __future__ import annotations
 
 from ..autograd import functional as F
+from ..autograd.tape import record_for_backward
 from ..common.checks import check_choice, check_int, check_rng, check_token_ids
 from .nn import Module
 from .sampling import check_sampling, sample_token
@@ -118,6 +119,7 @@ class LanguageModel(Module):
         with F.fused_ops(self.fused):
             return self._step(token, state)
 
+    @record_for_backward  # built on a Tape: loss.backward() needs no search of the graph
     def loss(self, tokens, reduction="mean"):
         """Next-token cross-entropy: tokens[:-1] predict tokens[1:].
 

@@ -61,7 +61,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from ..common.checks import (check_bool, check_choice, check_instance, check_int, check_number,
                      check_rng, check_str)
 from .data import DATASETS, CharTokenizer, bigram_loss, prepare_documents
-from ..autograd.value import record_scopes
+from ..autograd.modes import record_scopes
 from ..common.files import check_output_path
 # the Value engine's step lives with the engines; train_step & co. stay importable from here
 from .engines import (DEFAULT_ENGINE, batch_loss, check_engine_fits, cyclic_gc_paused,
@@ -249,7 +249,7 @@ def training_step_graph(preset=DEFAULT_PRESET, batch_size=None, seed=0, checkpoi
     what `train` back-propagates, and `backward()` has run. With `checkpoint` (a file
     written by `train`, with either engine) the model is the checkpoint's, trained weights
     and all, and the batch comes from the data it was trained on. The graph is built
-    inside `engine.record_scopes()`, so every node knows its module (for `collapse=True`).
+    inside `modes.record_scopes()`, so every node knows its module (for `collapse=True`).
     """
     saved = load_checkpoint(checkpoint) if checkpoint is not None else None
     if saved is not None:

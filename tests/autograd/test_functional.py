@@ -7,7 +7,8 @@ import pytest
 
 from helpers import assert_close
 from micrograd_gpt import functional as F
-from micrograd_gpt.autograd.value import Value, no_grad, topological_order
+from micrograd_gpt.autograd.modes import no_grad
+from micrograd_gpt.autograd.value import Value, topological_order
 
 TORCH_TOL = 1e-9     # engine against torch, both float64
 SAME_TOL = 1e-12     # fused against plain: the same sums in the same order

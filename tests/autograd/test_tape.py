@@ -8,9 +8,10 @@ import pytest
 
 from helpers import GPT_CONFIGS, GPT_IDS, grads_by_name, make_gpt, max_difference, random_tokens
 from micrograd_gpt import functional as F
-from micrograd_gpt.autograd.value import (Tape, Value, enable_grad, is_grad_enabled, is_recording_scopes,
-                                  module_scope, no_grad, record_scopes, scope_of,
-                                  topological_order)
+from micrograd_gpt.autograd.modes import (enable_grad, is_grad_enabled, is_recording_scopes,
+                                          module_scope, no_grad, record_scopes, scope_of)
+from micrograd_gpt.autograd.tape import Tape
+from micrograd_gpt.autograd.value import Value, topological_order
 from micrograd_gpt.training.optim import Adam
 from micrograd_gpt.training.loop import train_step
 

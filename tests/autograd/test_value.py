@@ -7,9 +7,10 @@ import operator
 import pytest
 
 from helpers import assert_close, gelu
-from micrograd_gpt.autograd import value as engine
-from micrograd_gpt.autograd.value import (OperandError, Value, enable_grad, is_grad_enabled, no_grad,
-                                  topological_order)
+import micrograd_gpt
+from micrograd_gpt.autograd.errors import OperandError
+from micrograd_gpt.autograd.modes import enable_grad, is_grad_enabled, no_grad
+from micrograd_gpt.autograd.value import Value, topological_order
 
 TORCH_TOL = 1e-9   # float64 against float64: only rounding differences are allowed
 FD_STEP = 1e-6     # central differences: truncation error ~ h², rounding error ~ eps/h
@@ -434,7 +435,7 @@ def test_operand_error_is_both_a_type_error_and_a_value_error():
         Value(1.0) + "a"
     with pytest.raises(ValueError):
         Value("3")
-    assert engine.OperandError is OperandError
+    assert micrograd_gpt.OperandError is OperandError
 
 
 # Results that are finite floats although a local derivative is not (|d/dx| > 1e308).
@@ -477,7 +478,7 @@ def test_plain_numbers_of_other_numeric_types_work(op):
 def test_errors_are_also_the_builtin_exception_python_would_raise():
     """Division by zero is a ZeroDivisionError and overflow an OverflowError, as in plain
     Python, and both are ValueErrors like every other bad input here."""
-    from micrograd_gpt.autograd.value import DivisionByZeroError, FloatOverflowError
+    from micrograd_gpt.autograd.errors import DivisionByZeroError, FloatOverflowError
     with pytest.raises(ZeroDivisionError):
         Value(1.0) / 0
     with pytest.raises(ZeroDivisionError):
