@@ -151,7 +151,10 @@ def _hand_over(tape, root, model):
     nodes = tape.nodes
     if type(root) is not Value or not nodes or nodes[-1] is not root:
         return
-    leaves = model.parameters()
+    try:
+        leaves = model.parameters()
+    except ValueError:  # no Values to list (a float copy whose forward made Values anyway)
+        return
     if any(map(_has_children, leaves)):  # a parameter computed from others: search instead
         return
     if model not in _models_seen:
