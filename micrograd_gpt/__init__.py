@@ -9,7 +9,7 @@ layer uses only the layers below it (import-linter checks this):
     viz/        looking: graphs, backward step by step, plots, inspecting a trained model
     training/   optimizers, data, the training loop, engines (Values, torch), checkpoints
     models/     modules, attention, the GPT, the ladder (bigram, MLP, RNN), torch twins
-    autograd/   Value and backward, modes, the tape, fused nodes, functional ops, gradcheck
+    autograd/   Value and backward, errors, modes, the tape, fused nodes, functional, gradcheck
     common/     argument checks and atomic files, shared by every layer
 
 Importing this package loads nothing else: each name below is imported the first time it

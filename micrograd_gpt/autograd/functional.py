@@ -176,12 +176,15 @@ def inverse_rms(x, eps):
     r = (s + eps)^(-1/2) with s = Σ x² / n). Plain: dot, times 1/n, plus eps, ** -0.5.
     """
     x = _as_list("inverse_rms", "x", x)
+    eps = eps if type(eps) is float else as_float(eps, "inverse_rms: eps")
     mode = _mode(x)
     if mode is FUSED:
         return fused.inverse_rms_node(x, eps)
+    if mode is PLAIN:
+        return (dot(x, x) * (1.0 / len(x)) + eps) ** -0.5
     if mode is FLOATS:
         return (sum(map(mul, x, x)) * (1.0 / len(x)) + eps) ** -0.5
-    return (dot(x, x) * (1.0 / len(x)) + eps) ** -0.5  # plain or mixed: dot decides
+    return inverse_rms(*_with_constants("inverse_rms", ("x", x)), eps)
 
 
 def softmax(logits):

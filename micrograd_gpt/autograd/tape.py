@@ -176,7 +176,15 @@ class _TapeBelow:
         self.leaves = leaves
 
     def backward_from(self, root, grad):
-        """`root.backward(grad)` over the recorded nodes (grad already checked)."""
-        order = self.nodes + [root]
-        propagate(root, grad, order)
-        check_leaf_gradients(self.leaves, order)
+        """`root.backward(grad)` over the recorded nodes (grad already checked), with the
+        cyclic collector still paused: the graph built while it was paused is new to it,
+        and a collection now would walk all of it once (`loss.backward()` then frees it)."""
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            order = self.nodes + [root]
+            propagate(root, grad, order)
+            check_leaf_gradients(self.leaves, order)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
