@@ -33,10 +33,12 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 import engine as engine_benchmark  # noqa: E402  (benchmarks/engine.py: the baseline Value)
 
 from micrograd_gpt.teaching import by_hand as float_floor  # noqa: E402  (the hand-written step)
 from micrograd_gpt.autograd.modes import enable_grad, no_grad  # noqa: E402
+from micrograd_gpt.autograd.tape import Tape  # noqa: E402
 from micrograd_gpt.autograd.value import Value, topological_order  # noqa: E402
 from micrograd_gpt.models.gpt import GPT, GPTConfig  # noqa: E402
 from micrograd_gpt.models.sampling import sample_token  # noqa: E402
@@ -190,14 +192,15 @@ def learner_loop_table(model_kwargs, docs, repeats):
     """A learner's own loop, as the chapters write it, against the trainer's step, taking
     turns on the same names: the loop's loss is built on a tape by `model.loss` itself
     (with the cyclic collector paused), so nothing is left for the learner to switch on.
-    For scale, the same loop with a backward that must search the graph (its root, the
-    loss times 1, was not built by `model.loss`)."""
+    For scale, what the two savings are worth: the same loop with a backward that must
+    search the graph (its root, the loss times 1, was not built by `model.loss`), and
+    the trainer's step with the cyclic collector left running while the graph is built."""
     def make():
         model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
         return model, Adam(model.parameters(), lr=0.01)
 
-    (learner, learner_opt), (searched, searched_opt), (trainer, trainer_opt) = (
-        make(), make(), make())
+    (learner, learner_opt), (searched, searched_opt), (trainer, trainer_opt), \
+        (collected, collected_opt) = make(), make(), make(), make()
 
     def learner_loop(doc):
         learner.zero_grad()
@@ -212,9 +215,18 @@ def learner_loop_table(model_kwargs, docs, repeats):
     def trainer_step(doc):
         train_step(trainer, trainer_opt, [doc], 0.01)
 
+    def trainer_step_collector_running(doc):  # train_step without its cyclic_gc_paused()
+        with Tape() as tape:
+            loss = batch_loss(collected, [doc])
+        collected_opt.zero_grad()
+        tape.backward(loss, leaves=collected_opt.params)
+        del loss, tape
+        collected_opt.step()
+
     gc.collect()
     ms = time_alternately({"learner loop": learner_loop, "trainer step": trainer_step,
-                           "loop, searching": searching_loop}, docs, repeats)
+                           "loop, searching": searching_loop,
+                           "step, gc running": trainer_step_collector_running}, docs, repeats)
     print("\n## a learner's loop (zero_grad; loss(doc).backward(); step) vs the trainer's "
           "step (microgpt shape)")
     for name, value in ms.items():
@@ -376,6 +388,8 @@ def markdown_table(command, micro, larger, generation, loop_ms, peak, engine_ns)
               f"{loop_ms['trainer step']:.1f} ms ({loop_ms['learner / trainer']:.2f}x) |",
               f"| the same loop with a backward that searches the graph | "
               f"{loop_ms['loop, searching']:.1f} ms |",
+              f"| the trainer's step with the cyclic collector running | "
+              f"{loop_ms['step, gc running']:.1f} ms |",
               f"| peak memory of one microgpt step's graph | {peak / 2**20:.1f} MiB |",
               f"| engine, 200,000-node chain: build / backward per node | "
               f"{engine_ns[0]:.0f} / {engine_ns[1]:.0f} ns |",

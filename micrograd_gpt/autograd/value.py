@@ -232,7 +232,7 @@ class Value:
         tape = getattr(self, "_tape", None)
         if tape is not None:  # built by @record_for_backward: the order is known (tape.py)
             return tape.backward_from(self, grad)
-        leaves = []  # only interior nodes pass gradients on; leaves just receive them
+        leaves = {}  # only interior nodes pass gradients on; leaves just receive them
         order = topological_order(self, leaves)
         propagate(self, grad, order)
         check_leaf_gradients(leaves, order)
@@ -263,20 +263,18 @@ def topological_order(root, leaves=None):
     """Every node `root` depends on (root last), each after all of its children.
 
     A depth-first walk without recursion (any depth works): `path` holds the nodes being
-    walked, `todo` the children each has left. Given a list `leaves`, the leaves go there
+    walked, `todo` the children each has left. Given a dict `leaves`, the leaves go there
     instead (backward walks only the interior nodes, and checks the leaves at the end).
     """
     order = []
-    leaves = order if leaves is None else leaves
     listed = {root}
     path, todo = [root], [iter(root._prev)]
     while todo:
         for child in todo[-1]:
-            if child not in listed:
+            if leaves is not None and not child._prev:
+                leaves[child] = None  # (a dict: an ordered set)
+            elif child not in listed:
                 listed.add(child)
-                if not child._prev:  # a leaf: nothing below it to walk
-                    leaves.append(child)
-                    continue
                 path.append(child)
                 todo.append(iter(child._prev))
                 break

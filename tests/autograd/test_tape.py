@@ -370,5 +370,6 @@ def test_the_speed_benchmark_runs_the_learners_loop_against_the_trainers_step():
         ms = speed.learner_loop_table(shape, [[1, 2, 3], [4, 5, 6, 7]], repeats=2)
     finally:
         sys.path.remove(str(folder))
-    assert set(ms) == {"learner loop", "trainer step", "loop, searching", "learner / trainer"}
+    assert set(ms) == {"learner loop", "trainer step", "loop, searching", "step, gc running",
+                       "learner / trainer"}
     assert all(value > 0 for value in ms.values())
