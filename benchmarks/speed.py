@@ -2,7 +2,7 @@
 
     python benchmarks/speed.py            # the full table (a few minutes on 2 cores)
     python benchmarks/speed.py --quick    # fewer repeats, same table
-    python benchmarks/speed.py --markdown # also print the table as Markdown (for docs/)
+    python benchmarks/speed.py --write-docs docs/12_speed.md   # also write the table there
 
 What it measures, on the embedded `names` data, one name per step:
   1. the `microgpt` preset (d 16, 4 heads, 1 layer, context 16): ms per training step
@@ -237,7 +237,11 @@ def learner_loop_table(model_kwargs, docs, repeats):
 
 
 def memory_table(model_kwargs, doc):
+    """Peak memory of one step's graph, built and back-propagated. The model computes one
+    loss first: a model's first loss checks, once, that its tape is the whole graph (a
+    search), which is not part of a step."""
     model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
+    model.loss(doc[:2])
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     loss = batch_loss(model, [doc])

@@ -65,23 +65,22 @@ _is_float = float.__instancecheck__  # isinstance(x, float), callable from C by 
 _is_value = Value.__instancecheck__
 
 
-def _all_values(values):
-    return all(map(_is_value, values))
-
-
-def _mode(*lists):
-    """How a call computes, from its lists (each test runs in C over the whole list):
-    FUSED or PLAIN (as fused_ops() says) for Values, FLOATS for floats, else MIXED."""
-    if all(map(_all_values, lists)):
+def _mode(values, more=()):
+    """How a call computes, from its one or two lists (each test runs in C over a whole
+    list): FUSED or PLAIN (as fused_ops() says) for Values, FLOATS for floats, else MIXED."""
+    if all(map(_is_value, values)) and all(map(_is_value, more)):
         return FUSED if _fused else PLAIN
-    if all(map(is_plain, lists)):
+    if all(map(_is_float, values)) and all(map(_is_float, more)):
         return FLOATS
     return MIXED
 
 
 def sum_values(values):
     """Σ values, as one Value. Fused: one node whose local derivatives are all 1."""
-    values = _as_list("sum_values", "values", values)
+    if type(values) is not list:
+        values = _as_list("sum_values", "values", values)
+    if not values:
+        raise ValueError("sum_values: got an empty list; there is nothing to add")
     mode = _mode(values)
     if mode is FUSED:
         return fused.sum_node(values)
@@ -98,15 +97,20 @@ def sum_values(values):
 def mean(values):
     """The average of a list of Values: sum_values(values) * (1/n)."""
     values = _as_list("mean", "values", values)
+    if not values:
+        raise ValueError("mean: got an empty list; there is nothing to average")
     return sum_values(values) * (1.0 / len(values))
 
 
 def dot(a, b):
     """Σ a_i·b_i for two equal-length lists (of Values, floats, or a mix of Values and
     numbers). Fused: one node; the derivative toward a_i is b_i and toward b_i is a_i."""
-    a, b = _as_list("dot", "a", a), _as_list("dot", "b", b)
+    if type(a) is not list or type(b) is not list:  # (lists, the usual case: one test each)
+        a, b = _as_list("dot", "a", a), _as_list("dot", "b", b)
     if len(a) != len(b):
         raise ValueError(f"dot: the lists have different lengths ({len(a)} and {len(b)})")
+    if not a:
+        raise ValueError("dot: got two empty lists")
     mode = _mode(a, b)
     if mode is FUSED:
         return fused.dot_node(a, b)
@@ -125,9 +129,11 @@ def linear(x, weight, bias=None):
     weights (a `float_copy()` of a model), plain floats come out.
     """
     x = _as_list("linear", "x", x)
+    if not x:
+        raise ValueError("linear: x is empty; it needs at least one input")
     _check_linear_shapes(x, weight, bias)
     mode = _mode(x, weight[0])  # a weight's rows are all floats (a float copy) or all Values
-    if mode is MIXED and _all_values(weight[0]):  # numbers among the inputs: constants
+    if mode is MIXED and all(map(_is_value, weight[0])):  # numbers among the inputs: constants
         x, _ = _with_constants("linear", ("x", x), ("weight[0]", weight[0]))
         mode = _mode(x, weight[0])
     if mode is FUSED:
@@ -157,7 +163,7 @@ def scale(values, factor):
     """Every entry of `values` times the constant `factor` (a plain number).
 
     On Values the constant is one shared leaf node (d multiplications, one constant)."""
-    values = _as_list("scale", "values", values, empty_ok=True)
+    values = _as_list("scale", "values", values)
     factor = factor if type(factor) is float else as_float(factor, "scale: factor")
     mode = _mode(values)
     if mode is FLOATS:
@@ -176,6 +182,8 @@ def inverse_rms(x, eps):
     r = (s + eps)^(-1/2) with s = Σ x² / n). Plain: dot, times 1/n, plus eps, ** -0.5.
     """
     x = _as_list("inverse_rms", "x", x)
+    if not x:
+        raise ValueError("inverse_rms: got an empty list")
     eps = eps if type(eps) is float else as_float(eps, "inverse_rms: eps")
     mode = _mode(x)
     if mode is FUSED:
@@ -262,7 +270,7 @@ def gelu(x):
     """GELU (GPT-2's tanh form) of one Value or float; see `Value.gelu`."""
     if type(x) is Value:
         return x.gelu()
-    return gelu_and_derivative(_number(x, "gelu"))[0]
+    return gelu_and_derivative(x if type(x) is float else _number(x, "gelu"))[0]
 
 
 def relu(x):
@@ -273,7 +281,7 @@ def relu(x):
     0 (derivative 0: nothing flows back, so backward never visits x's graph). Plain: the
     engine's relu node, with its local derivative 1 or 0."""
     if type(x) is not Value:
-        x = _number(x, "relu")
+        x = x if type(x) is float else _number(x, "relu")
         return x if x > 0 else 0.0
     if not _fused:
         return x.relu()
@@ -282,35 +290,33 @@ def relu(x):
 
 def tanh(x):
     """tanh of one Value or float."""
-    return x.tanh() if type(x) is Value else math.tanh(_number(x, "tanh"))
+    if type(x) is Value:
+        return x.tanh()
+    return math.tanh(x if type(x) is float else _number(x, "tanh"))
 
 
 def sigmoid(x):
     """1 / (1 + exp(-x)) of one Value or float; see `Value.sigmoid`."""
     if type(x) is Value:
         return x.sigmoid()
-    return sigmoid_and_derivative(_number(x, "sigmoid"))[0]
+    return sigmoid_and_derivative(x if type(x) is float else _number(x, "sigmoid"))[0]
 
 
 # ---- checking what comes in ------------------------------------------------------------------
 
 def _number(x, name):
-    """x itself when it is a float (the float path, a test in C); otherwise a finite float
-    from any other real number, or one clear error."""
-    return x if type(x) is float else as_float(x, f"{name}: x")
+    """A finite float from a number that is not a float (an int), or one clear error."""
+    return as_float(x, f"{name}: x")
 
 
-def _as_list(name, arg, values, empty_ok=False):
-    """`values` as a list or tuple (an iterator is read into a list), not empty unless
-    `empty_ok`, or one clear error."""
-    if type(values) is not list and type(values) is not tuple:
-        if isinstance(values, (str, bytes, dict, Value)) or not hasattr(values, "__iter__"):
-            raise OperandError(f"{name}: {arg} must be a list of Values or floats, got "
-                               f"{type(values).__name__} {values!r:.60}")
-        values = list(values)
-    if not values and not empty_ok:
-        raise ValueError(f"{name}: {arg} is an empty list; it needs at least one entry")
-    return values
+def _as_list(name, arg, values):
+    """`values` as a list or tuple (an iterator is read into a list), or one clear error."""
+    if type(values) is list or type(values) is tuple:
+        return values
+    if isinstance(values, (str, bytes, dict, Value)) or not hasattr(values, "__iter__"):
+        raise OperandError(f"{name}: {arg} must be a list of Values or floats, got "
+                           f"{type(values).__name__} {values!r:.60}")
+    return list(values)
 
 
 def _with_constants(name, *named_lists):

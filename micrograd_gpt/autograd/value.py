@@ -1,14 +1,16 @@
 """The autograd engine: `Value`, one scalar node of a computation graph. Read this first.
 
-Each operation on Values makes a new Value that keeps its children (`_prev`) and its local
-derivatives (`_local_grads`, d(node)/d(child), one number per child, computed while the
-inputs are at hand): compute, check, local derivative, return. `backward()` is then one
-loop, from the output back: `child.grad += local_derivative * node.grad` along every edge.
-Gradients follow PyTorch's rules: leaves accumulate over `backward()` calls (`zero_grad()`
-between steps), interior nodes restart from zero. Beside this file: errors.py (the checks
-that keep every number finite), modes.py (no_grad, module scopes), tape.py (a backward
-without a search), fused.py (one node for a sum or a dot product), functional.py
-(operations on lists of Values) and gradcheck.py.
+Each operation makes a new Value that keeps its children (`_prev`) and the local
+derivative toward each (`_local_grads`: d(node)/d(child), computed while the inputs are at
+hand). Every operation below reads: compute, check, local derivative, return. Then
+`backward()` is one loop, from the output back to the inputs, along every edge:
+
+    child.grad += local_derivative * node.grad
+
+Leaves accumulate over `backward()` calls (call `zero_grad()` between steps), interior
+nodes restart from zero, as in PyTorch. Beside this file: errors.py (the checks that keep
+every number finite), modes.py (no_grad), tape.py (backward without a search), fused.py
+(one node for a whole sum), functional.py (lists of Values) and gradcheck.py.
 """
 from __future__ import annotations
 

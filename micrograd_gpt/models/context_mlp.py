@@ -19,7 +19,7 @@ the beginning of the name is gone, so it cannot count how long the name is, and 
 match a letter 5 places back. And each slot of the window has its own weights in W_h: what
 it learned about an "a" in slot 1 does not carry over to an "a" in slot 2.
 
-The derivatives: the tanh layer's is 1 − h² (beside `tanh` in engine.py); an embedding row
+The derivatives: the tanh layer's is 1 − h² (beside `tanh` in autograd/value.py); an embedding row
 gets the sum of the gradients of every slot and position that looked it up. The state of a
 sequence is just its window (`new_state`: `context` times "before the start"), so the
 model reads a sequence of any length, one position at a time, like every model here.
