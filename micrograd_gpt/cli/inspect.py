@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..training.checkpoint import load_checkpoint
-from ..viz.inspection import inspect_text
+from ..common.checks import check_text
+from ..viz.inspection import MAX_TEXT_CHARS, inspect_text
 from ..viz.report import save_inspection_page
-from ..training.loop import saved_text_mode
+from ..training.sampling import saved_text_mode
 from .options import count, output_file, wrote
 from .plot import bigram_line
 
@@ -32,6 +33,8 @@ def add_arguments(p):
 
 
 def run(args):
+    # a text too long to inspect is refused before the checkpoint is read
+    check_text("TEXT", args.text, MAX_TEXT_CHARS, ", the most a table of predictions shows")
     output, existed = output_file(_output_path(args), "--output", inputs=[args.checkpoint])
     checkpoint = load_checkpoint(args.checkpoint)
     model, tokenizer = checkpoint.model, checkpoint.tokenizer

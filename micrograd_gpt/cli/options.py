@@ -6,8 +6,8 @@ import argparse
 import math
 from pathlib import Path
 
-from ..viz.expression import parse_expression
 from ..common.files import check_output_path
+from ..viz.expression import parse_expression
 
 
 def count(minimum):
@@ -45,15 +45,16 @@ def add_engine_arguments(p, what):
     p.add_argument("--engine", choices=("values", "torch"), default="values",
                    help=f"what to {what}: 'values' (pure Python, the default) or 'torch' "
                         "(PyTorch: fast, CPU or GPU; pip install 'micrograd-gpt[torch]')")
-    p.add_argument("--device", default=None, metavar="cpu|cuda",
+    p.add_argument("--device", default=None, metavar="cpu|cuda|cuda:N",
                    help="with --engine torch: where to compute (default: cuda if there is a "
-                        "GPU, else cpu)")
+                        "GPU, else cpu; cuda:N for the GPU numbered N)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="with --engine torch: the number type (default float32; float64 "
                         "gives the Value engine's numbers)")
     p.add_argument("--threads", type=count(1), default=None,
                    help="with --engine torch on a CPU: threads per process (default 1: for "
-                        "models this small, more threads mostly wait for each other)")
+                        "models this small, more threads mostly wait for each other; at "
+                        "most the machine's CPUs)")
 
 
 def output_file(path, option, inputs=()):

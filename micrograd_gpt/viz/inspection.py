@@ -25,14 +25,19 @@ from dataclasses import dataclass
 
 from ..autograd import functional as F
 from ..models.attention import KVCache
-from ..common.checks import check_bool, check_int, describe
+from ..common.checks import check_bool, check_int, check_text, describe
 from ..training.data import CharTokenizer
 from ..models.language_model import LanguageModel, check_plain
 from .plots import AttentionMaps
 
-__all__ = ["record_forward", "inspect_text", "Inspection", "Prediction", "Candidate",
-           "PredictionTable", "token_labels", "attention_by_distance", "AttentionDistances"]
+__all__ = ["MAX_TEXT_CHARS", "record_forward", "inspect_text", "Inspection", "Prediction",
+           "Candidate", "PredictionTable", "token_labels", "attention_by_distance",
+           "AttentionDistances"]
 
+# the longest text inspected: one row of predictions (and of attention) per character, so
+# more cannot be read anyway, and a model without a context limit (a bigram, an RNN)
+# would otherwise take time and memory in proportion to any text it is given
+MAX_TEXT_CHARS = 1000
 # how a token without a printable character of its own is shown
 SPECIAL_LABELS = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 BOS_LABEL = "BOS"
@@ -187,8 +192,7 @@ def inspect_text(model, tokenizer, text, *, whole_document=True, top_k=5):
     """
     if not isinstance(tokenizer, CharTokenizer):
         raise ValueError(f"tokenizer: must be a CharTokenizer, got {type(tokenizer).__name__}")
-    if not isinstance(text, str):
-        raise ValueError(f"text: must be a string, got {describe(text)}")
+    check_text("text", text, MAX_TEXT_CHARS, ", the most a table of predictions shows")
     check_bool("whole_document", whole_document)
     top_k = check_int("top_k", top_k, 1, tokenizer.vocab_size)
     ids = tokenizer.encode(text)

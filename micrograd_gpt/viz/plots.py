@@ -17,6 +17,7 @@ Every text that comes from outside (titles, labels, characters) is escaped.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from html import escape
@@ -25,9 +26,9 @@ from ..common.checks import (check_bool, check_choice, check_instance, check_int
                      check_numbers, check_str)
 from ..common.files import atomic_write_text
 
-__all__ = ["LineChart", "loss_curve", "loss_curve_svg", "write_loss_plot", "moving_average",
-           "nice_ticks", "AttentionMaps", "health_curves", "PictureGrid", "weight_color",
-           "PALETTE"]
+__all__ = ["LineChart", "loss_curve", "write_loss_plot", "moving_average", "thin", "spread",
+           "MAX_DRAWN_POINTS", "MAX_DRAWN_RECORDS", "nice_ticks", "AttentionMaps",
+           "health_curves", "PictureGrid", "weight_color", "PALETTE"]
 
 COLORS = {"train": "#9ecae1", "train_avg": "#1f77b4", "val": "#d62728",
           "uniform": "#7f7f7f", "bigram": "#ff7f0e"}
@@ -37,16 +38,52 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 LEGENDS = ("upper right", "lower left", "right", "none")
 
 
+# a curve is drawn with at most this many points, and a health chart from at most this
+# many records: a screen has about a thousand columns of pixels, so more points add
+# nothing to the picture but time and bytes (a long run's history holds one per step)
+MAX_DRAWN_POINTS = 2000
+MAX_DRAWN_RECORDS = 200
+
+
+def thin(points, most=MAX_DRAWN_POINTS):
+    """At most `most` of `points` (a list of (x, y), kept in order), for drawing. When
+    there are more, the list is cut into most/2 runs of neighbours and each run keeps its
+    lowest and its highest point, so a noisy curve keeps the band it fills when drawn
+    with every point.
+
+    >>> thin([(0, 3.0), (1, 2.0), (2, 2.5), (3, 1.0), (4, 1.5), (5, 1.2)], most=4)
+    [(0, 3.0), (1, 2.0), (3, 1.0), (4, 1.5)]
+    """
+    check_int("most", most, 2)
+    if len(points) <= most:
+        return list(points)
+    runs, kept = most // 2, []
+    for r in range(runs):
+        run = points[r * len(points) // runs:(r + 1) * len(points) // runs]
+        ys = [point[1] for point in run]
+        low, high = ys.index(min(ys)), ys.index(max(ys))
+        kept += [run[i] for i in sorted({low, high})]
+    return kept
+
+
+def spread(items, most=MAX_DRAWN_RECORDS):
+    """At most `most` of `items`, evenly spread, the first and the last always among them."""
+    check_int("most", most, 2)
+    if len(items) <= most:
+        return list(items)
+    return [items[round(i * (len(items) - 1) / (most - 1))] for i in range(most)]
+
+
 def moving_average(values, window):
-    """The mean of each value and the up to `window - 1` values before it."""
+    """The mean of each value and the up to `window - 1` values before it.
+
+    With running sums S[i] = values[0] + ... + values[i - 1], the mean ending at i is
+    (S[i + 1] - S[i + 1 - window]) / window: one pass, however wide the window."""
     check_int("window", window, 1)
-    out, total = [], 0.0
-    for i, v in enumerate(values):
-        total += v
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
+    sums = list(itertools.accumulate(values, initial=0.0))
+    first = [sums[i] / i for i in range(1, min(window, len(values)) + 1)]
+    return first + [(after - before) / window
+                    for after, before in zip(sums[window + 1:], sums[1:])]
 
 
 def nice_ticks(low, high, count=5):
@@ -293,7 +330,7 @@ def loss_curve(history, title="loss", vocab_size=None, bigram=None):
 
     Two dashed lines say what the numbers mean: with `vocab_size`, the loss of guessing
     uniformly, ln |V| (where a fresh model starts); with `bigram`, the loss of counting
-    which character follows which (see `train.reference_losses`), which a model must beat
+    which character follows which (see `training.baselines.reference_losses`), which a model must beat
     to show that it uses more than the previous character.
     """
     check_instance("history", history, dict, 'a dict {"train": [[step, loss], ...], "val": [...]}')
@@ -305,13 +342,13 @@ def loss_curve(history, title="loss", vocab_size=None, bigram=None):
     window = max(1, len(train) // 50)
     if train and window > 1:
         steps, losses = [s for s, _ in train], [loss for _, loss in train]
-        chart.add(train, "train (each step)", COLORS["train"], width=1)
-        chart.add(zip(steps, moving_average(losses, window)),
+        chart.add(thin(train), "train (each step)", COLORS["train"], width=1)
+        chart.add(thin(list(zip(steps, moving_average(losses, window)))),
                   f"train (mean of {window} steps)", COLORS["train_avg"])
     elif train:  # too few steps to be worth smoothing
         chart.add(train, "train", COLORS["train_avg"])
     if val:
-        chart.add(val, "validation", COLORS["val"], markers=True)
+        chart.add(spread(val, MAX_DRAWN_POINTS), "validation", COLORS["val"], markers=True)
     check_int("vocab_size", vocab_size, 1, none_ok=True)
     check_number("bigram", bigram, 0, none_ok=True)
     if vocab_size is not None:
@@ -321,11 +358,6 @@ def loss_curve(history, title="loss", vocab_size=None, bigram=None):
     if bigram is not None:
         chart.add_reference(bigram, f"bigram counts: {bigram:.2f}", COLORS["bigram"])
     return chart
-
-
-def loss_curve_svg(history, title="loss", vocab_size=None, bigram=None):
-    """The SVG text of `loss_curve(...)`."""
-    return loss_curve(history, title, vocab_size, bigram).to_svg()
 
 
 def write_loss_plot(history, path, title="loss", vocab_size=None, bigram=None):
@@ -516,6 +548,7 @@ def health_curves(history):
     if not records:
         raise ValueError("history: has no health statistics (train with "
                          "record_health=True, or `micrograd-gpt train --health`)")
+    records = spread(records)  # a marker per record: a few hundred at most
     activations = _activation_names(records[-1]["activations"])
     matrices = [name for name, p in records[-1]["parameters"].items() if len(p["shape"]) == 2]
     charts = [

@@ -15,7 +15,7 @@ from micrograd_gpt.autograd.modes import (enable_grad, is_grad_enabled, is_recor
 from micrograd_gpt.autograd.tape import Tape
 from micrograd_gpt.autograd.value import Value, topological_order
 from micrograd_gpt.training.optim import Adam
-from micrograd_gpt.training.loop import train_step
+from micrograd_gpt.training.engines import train_step
 
 from micrograd_gpt.autograd import value as engine
 from micrograd_gpt.models.language_model import LanguageModel

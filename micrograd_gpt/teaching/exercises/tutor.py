@@ -13,6 +13,7 @@ with the line of the learner's file where it happened (`Learner.function`).
 """
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import math
 import sys
@@ -56,7 +57,8 @@ class Report:
     title: str
     path: Path
     parts: list = field(default_factory=list)
-    problem: str | None = None     # the file could not even be loaded
+    problem: str | None = None     # the file could not even be loaded, or stopped the check
+    output: str = ""               # what the learner's file printed (cut when it is long)
 
     @property
     def passed(self):
@@ -66,6 +68,9 @@ class Report:
 
     def __str__(self):
         lines = [f"Exercise {self.number}: {self.title}", f"checking {self.path}", ""]
+        if self.output:
+            lines += ["what your file printed:"]
+            lines += [f"    {line}" for line in self.output.rstrip("\n").split("\n")] + [""]
         if self.problem:
             return "\n".join(lines + [self.problem])
         for part in self.parts:
@@ -84,9 +89,16 @@ class Report:
                 f"or [todo], then check again.")
 
 
+# Called with a part's name as its check starts (runner.py listens, so that a check that
+# never ends can be named); None: nobody listens.
+part_started = None
+
+
 def run_part(name, body):
     """Run one part's check, `body()`: it returns what to say when right, or raises Wrong
     or NotYet. Returns a Part."""
+    if part_started is not None:
+        part_started(name)
     try:
         return Part(name, RIGHT, body())
     except NotYet as e:
@@ -100,16 +112,24 @@ def run_part(name, body):
 # ---------------------------------------------------------------------------------------
 def load_learner(path):
     """Import the learner's file at `path`; returns a Learner, or raises Wrong with a
-    short message (a syntax error, or an exception while the file runs)."""
-    path = Path(path).resolve()
+    short message (a syntax error, or an exception while the file runs).
+
+    The file is read as Python whatever its name or where a link to it leads (a link to
+    a file without `.py`, which Python's import machinery would not recognise, still
+    loads, and a file that is not Python gets Python's own error with its line)."""
+    path = Path(path).absolute()
     name = f"_exercise_{abs(hash(str(path)))}"
-    spec = importlib.util.spec_from_file_location(name, path)
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    spec = importlib.util.spec_from_loader(name, loader)
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        loader.exec_module(module)
     except SyntaxError as e:
         raise Wrong(f"Python cannot read {path.name}: {e.msg}, at line {e.lineno}:\n"
                     f"    {(e.text or '').strip()}") from None
+    except UnicodeDecodeError as e:  # SourceFileLoader decodes the file as Python source
+        raise Wrong(f"Python cannot read {path.name}: it is not UTF-8 text (bad byte at "
+                    f"offset {e.start})") from None
     except Exception as e:  # noqa: BLE001 - anything the learner's file raises
         raise Wrong(f"{path.name} failed while loading: {_where(e, path)}") from None
     finally:
@@ -170,7 +190,9 @@ def _line_of(error, path):
 
 def _where(error, path):
     """ "ZeroDivisionError: division by zero, at line 12 of x.py:\\n    return 1 / x" """
-    text = f"{type(error).__name__}: {error}"
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, MemoryError):  # the check caps the memory (runner.py)
+        text += " (more memory than a check may use: a list or loop that grows without end?)"
     frames = _learner_frames(error, path)
     if not frames:
         return text
