@@ -44,8 +44,8 @@ class Value:
     def __init__(self, data, children=(), local_grads=(), op="", label=""):
         if type(data) is not float or data - data:  # x - x is 0.0 only for a finite float
             data = checked_number(data)
-        if children != () or local_grads != ():  # a node made by hand: are these tuples of
-            check_node(children, local_grads)    # Values and of as many numbers?
+        if children is not _LEAF or local_grads is not _LEAF:  # a node made by hand: are
+            check_node(children, local_grads)  # these tuples of Values and of numbers?
         self.data = data
         self.grad = 0.0
         self._prev = children
@@ -287,6 +287,7 @@ def topological_order(root, leaves=None):
 
 
 _new = object.__new__
+_LEAF = ()  # a leaf's children and local derivatives (Python has one empty tuple)
 
 
 def _node(data, children, local_grads, op):
@@ -304,10 +305,10 @@ def _node(data, children, local_grads, op):
 
 
 def _as_value(x, op):
-    """x itself if it is a Value; a plain number becomes a constant (a leaf)."""
-    if isinstance(x, Value):
-        return x
+    """A plain number as a constant Value (a leaf); a Value as it is."""
     try:
         return Value(x)  # Value() checks the number...
     except ValueError:
+        if isinstance(x, Value):  # (a Value of a subclass of Value)
+            return x
         raise bad_operand(x, op) from None  # ...and this says which operation got it
