@@ -302,7 +302,7 @@ class StoredProduct(LanguageModel):
     def new_state(self):
         return None
 
-    def _step(self, token, state):
+    def forward_token(self, token, state):
         return [w * self._scale for w in self.weight[token]]
 
 
