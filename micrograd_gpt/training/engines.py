@@ -47,7 +47,7 @@ __all__ = [
     "ENGINES", "DEFAULT_ENGINE", "ValuesEngine", "make_engine", "set_threads",
     "check_engine_options", "import_torch_engine", "check_device", "check_threads",
     "max_threads", "DEVICE_FORMS",
-    "check_engine_fits", "estimate_values_step_seconds", "cyclic_gc_paused", "batch_loss",
+    "check_engine_fits", "estimate_values_step_seconds", "batch_loss",
     "train_step", "evaluate", "INSTALL_TORCH",
 ]
 

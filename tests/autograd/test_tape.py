@@ -12,7 +12,7 @@ from helpers import GPT_CONFIGS, GPT_IDS, grads_by_name, make_gpt, max_differenc
 from micrograd_gpt import functional as F
 from micrograd_gpt.autograd.modes import (enable_grad, is_grad_enabled, is_recording_scopes,
                                           module_scope, no_grad, record_scopes, scope_of)
-from micrograd_gpt.autograd.tape import Tape
+from micrograd_gpt.autograd.tape import Tape, cyclic_gc_paused
 from micrograd_gpt.autograd.value import Value, topological_order
 from micrograd_gpt.training.optim import Adam
 from micrograd_gpt.training.engines import train_step
@@ -335,6 +335,22 @@ def test_the_learners_loop_frees_its_graph_by_reference_counting():
     finally:
         gc.enable()
     assert after == before
+
+
+def test_cyclic_gc_paused_restores_the_collector():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()   # it was off before, so it stays off
+    finally:
+        gc.enable()
 
 
 def test_the_loss_restores_the_cyclic_collector_even_after_an_error():
