@@ -73,11 +73,26 @@ def _start(folder):
     if kept:
         print(f"kept {len(kept)} file(s) already there: "
               f"{', '.join(p.name for p in kept)} (your work is never overwritten)")
-    first = EXERCISES[0]
-    print(f"\nopen {Path(folder) / first.filename}, read its docstring, replace the TODOs, "
-          f"then run:\n    micrograd-gpt exercise check {first.number}"
-          + ("" if folder == DEFAULT_FOLDER else f" --folder {shlex.quote(str(folder))}"))
+    following = _first_unfinished(folder)
+    where = "" if folder == DEFAULT_FOLDER else f" --folder {shlex.quote(str(folder))}"
+    if following is None:
+        print(f"\nevery exercise in {Path(folder)}/ passes its check. Well done!")
+        return 0
+    done = {1: "", 2: "exercise 1 passes; "}.get(
+        following.number, f"exercises 1 to {following.number - 1} pass; ")
+    print(f"\n{done}open {Path(folder) / following.filename}, read its docstring, replace "
+          f"the TODOs, then run:\n    micrograd-gpt exercise check {following.number}{where}")
     return 0
+
+
+def _first_unfinished(folder):
+    """The first exercise, in reading order, whose file in `folder` does not pass its check
+    (None when all of them pass): where a learner coming back goes on."""
+    for exercise in EXERCISES:
+        path = Path(folder) / exercise.filename
+        if not path.is_file() or not check(path, exercise).passed:
+            return exercise
+    return None
 
 
 def _target_path(target, folder):

@@ -129,11 +129,10 @@ def _draw_training_step(args, output, existed):
     source = f"checkpoint {args.checkpoint}" if args.checkpoint else f"preset {preset}"
     documents = f"{len(batch)} document{'s' if len(batch) != 1 else ''}"
     title = (f"One training step of {type(model).__name__} (model {model.kind}, {source}, "
-             f"{documents}): {summary.nodes:,} nodes in "
-             f"{len(summary.ops)} module boxes.\\lArrows: how many edges (child -> parent) "
-             f"go from one module to the next.\\l")
-    path = render_graph(draw_modules(summary, rankdir=args.rankdir or "TB", title=title),
-                        output)
+             f"{documents}): {summary.nodes:,} nodes in {len(summary.ops)} module "
+             "boxes.\\l")
+    path = render_graph(draw_modules(summary, rankdir=args.rankdir or "TB", title=title,
+                                     legend=True), output)
     took = time.perf_counter() - started
     print(f"{wrote(path, existed)}: {summary.nodes:,} nodes of one training step summarised "
           f"in {len(summary.ops)} module boxes (forward+backward {built:.2f} s, "

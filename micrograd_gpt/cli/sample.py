@@ -7,7 +7,8 @@ from ..common.checks import check_text
 from ..training.checkpoint import load_checkpoint
 from ..training.engines import check_engine_options, set_threads
 from ..training.sampling import default_text_length, sample, saved_text_mode
-from .options import add_engine_arguments, count, positive_float, probability
+from .options import (add_engine_arguments, checkpoint_given, count, positive_float,
+                      probability)
 
 # the longest --prompt: a GPT crops it to its context anyway, but a bigram or an RNN reads
 # every character of it before each text, in time that grows with its length
@@ -19,7 +20,9 @@ def add_arguments(p):
                      "--prompt); for documents (e.g. names) it ends where the model emits BOS.")
     p.epilog = ("example: micrograd-gpt sample --checkpoint out/names_tiny.json --num 10 "
                 "--temperature 0.8 --top-k 10 --prompt ma --seed 1")
-    p.add_argument("--checkpoint", required=True, metavar="PATH", help="a file from `train`")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="a file from `train` (a plain `micrograd-gpt train` writes "
+                        "out/names_tiny.json)")
     p.add_argument("--num", type=count(1), default=10, help="how many texts (default 10)")
     p.add_argument("--temperature", type=positive_float, default=0.8,
                    help="below 1: safer, above 1: wilder (default 0.8)")
@@ -42,7 +45,7 @@ def run(args):
     check_text("--prompt", args.prompt, MAX_PROMPT_CHARS, " (a model without a context "
                "limit reads all of it, for every text)")
     set_threads(args.engine, args.threads)
-    checkpoint = load_checkpoint(args.checkpoint)
+    checkpoint = load_checkpoint(checkpoint_given(args.checkpoint))
     text_mode = saved_text_mode(checkpoint)
     max_new = args.max_new_tokens or (default_text_length(checkpoint.model) if text_mode else None)
     texts = sample(checkpoint.model, checkpoint.tokenizer, args.num, engine=args.engine,

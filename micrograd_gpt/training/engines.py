@@ -28,6 +28,7 @@ the same optimizer state, a run can be resumed with either one.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import re
@@ -35,6 +36,7 @@ import time
 
 from ..autograd import functional as F
 from ..common.checks import check_choice, check_instance, check_int, describe
+from ..common.install import INSTALL_TORCH
 from ..autograd.tape import Tape, cyclic_gc_paused
 from ..models.gpt import GPTConfig, count_parameters
 from ..models.language_model import LanguageModel, check_plain
@@ -47,13 +49,13 @@ __all__ = [
     "ENGINES", "DEFAULT_ENGINE", "ValuesEngine", "make_engine", "set_threads",
     "check_engine_options", "import_torch_engine", "check_device", "check_threads",
     "max_threads", "DEVICE_FORMS",
-    "check_engine_fits", "estimate_values_step_seconds", "batch_loss",
+    "check_engine_fits", "estimate_values_step_seconds", "estimate_step_seconds",
+    "batch_loss",
     "train_step", "evaluate", "INSTALL_TORCH",
 ]
 
 ENGINES = ("values", "torch")
 DEFAULT_ENGINE = "values"
-INSTALL_TORCH = "pip install 'micrograd-gpt[torch]'"
 
 
 # -------------------------------------------------------------------------------------
@@ -278,6 +280,35 @@ def estimate_values_step_seconds(config, vocab_size, rng=None):
     big_config = GPTConfig(vocab_size=vocab_size, **config.model)
     big_work = config.batch_size * big_length * _work_per_token(big_config, big_length)
     return best * big_work / small_work
+
+
+def estimate_step_seconds(engine, config, vocab_size, length):
+    """How long one step of the run `config` takes on this machine with `engine`, for a
+    warning before a long run (`micrograd-gpt train` says it when a Value run would take
+    more than a few minutes).
+
+    "values": a GPT's step is scaled from a tiny one (`estimate_values_step_seconds`, a
+    fraction of a second); another model kind is small, so one of its own steps is timed.
+    "torch": a step of the run's model on PyTorch, CPU, float32, timed after one warm-up
+    step (needs PyTorch: a ValueError says how to install it). `length`: the tokens a
+    document holds (TrainConfig's sequence length).
+    """
+    rng = random.Random(0)
+    if engine == "values" and config.model_kind == "gpt":
+        return estimate_values_step_seconds(config, vocab_size, rng)
+    model = build_model(config.model_kind, dict(config.model, vocab_size=vocab_size), rng=rng)
+    batch = [[rng.randrange(vocab_size) for _ in range(length + 1)]
+             for _ in range(config.batch_size)]
+    if engine == "values":
+        optimizer = make_optimizer("adam", model.parameters(), lr=1e-3)
+        return _timed(lambda: train_step(model, optimizer, batch, 1e-3))
+    quiet = dataclasses.replace(config, record_health=False)
+    timer = import_torch_engine().TorchEngine(model, quiet, device="cpu", dtype="float32")
+    try:
+        timer.step(batch, 1e-3)  # the first step pays for setting up
+        return min(_timed(lambda: timer.step(batch, 1e-3)) for _ in range(3))
+    finally:
+        timer.close()
 
 
 def _timed(function):

@@ -39,6 +39,8 @@ from __future__ import annotations
 import importlib
 import os
 
+from ..common.install import INSTALL_TORCH
+
 try:
     import torch
     import torch.distributed as dist
@@ -46,7 +48,7 @@ try:
     from torch.nn.parallel import DistributedDataParallel
 except ImportError as error:  # pragma: no cover - depends on the machine
     raise ImportError("micrograd_gpt.training.torch_engine needs PyTorch: "
-                      "pip install 'micrograd-gpt[torch]'") from error
+                      f"{INSTALL_TORCH}") from error
 
 from ..common.checks import check_choice
 from ..models.registry import MODEL_CLASSES

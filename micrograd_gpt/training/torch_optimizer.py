@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import inspect
 
+from ..common.install import INSTALL_TORCH
+
 try:
     import torch
 except ImportError as error:  # pragma: no cover - depends on the machine
     raise ImportError("micrograd_gpt.training.torch_optimizer needs PyTorch: "
-                      "pip install 'micrograd-gpt[torch]'") from error
+                      f"{INSTALL_TORCH}") from error
 
 from .optim import SGD, Adam, AdamW, check_optimizer_state
 

@@ -328,7 +328,9 @@ class PredictionTable:
 
 
 def _context_text(p):
-    return p.context if p.context else "(start)"
+    """What was read before this prediction; at the start only the start token, called
+    BOS here as on the attention maps."""
+    return p.context if p.context else "BOS"
 
 
 def _target_text(p):
@@ -357,6 +359,7 @@ def _html_row(p):
         f'{e(c.label)} {c.probability:.2f}</span>' for c in p.candidates)
     probability = _number(p.target_probability, ".3f")
     return (f'<tr><td class="context">{e(_context_text(p))}</td>'
-            f'<td class="next">{e(_target_text(p))}</td><td>{probability}</td>'
-            f'<td>{_number(p.loss, ".2f")}</td><td>{guesses}</td></tr>')
+            f'<td class="next">{e(_target_text(p))}</td><td class="p">{probability}</td>'
+            f'<td class="loss">{_number(p.loss, ".2f")}</td>'
+            f'<td class="guesses">{guesses}</td></tr>')
 

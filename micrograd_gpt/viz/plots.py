@@ -140,7 +140,8 @@ class _Reference:
     y: float
     label: str
     color: str
-    label_at: str     # "right" or "left": which end of the line carries the label
+    label_at: str     # "right" or "left": which end of the line carries the label;
+                      # "outside": beside the plot, right of it, clear of every curve
 
 
 @dataclass
@@ -192,10 +193,11 @@ class LineChart(_Picture):
 
     def add_reference(self, y, label, color="#7f7f7f", label_at="right"):
         """A dashed horizontal line at height `y` across the whole chart, labelled at its
-        right (or left) end."""
+        right (or left) end, or "outside" the plot, right of it (the chart keeps room for
+        the label there, so it never sits on a curve)."""
         y = check_number("y", y)
         check_str("label", label, empty_ok=True)
-        check_choice("label_at", label_at, ("right", "left"))
+        check_choice("label_at", label_at, ("right", "left", "outside"))
         self.references.append(_Reference(y, label, _attribute(check_str("color", color)),
                                           label_at))
 
@@ -218,6 +220,12 @@ class LineChart(_Picture):
         return "\n".join(parts + ["</svg>"]) + "\n"
 
 
+def _lines(label):
+    """A label beside a chart, "uniform guess: ln 27 = 3.30", as its two lines."""
+    name, colon, value = label.partition(": ")
+    return [name + ":", value] if colon else [label]
+
+
 def _legend_width(curves):
     longest = max((len(c.label) for c in curves), default=0)
     return 44 + 6.6 * longest  # a sample line, then the text at ~6.6 px a character
@@ -231,6 +239,9 @@ class _Frame:
         left, right, top, bottom = chart.margin
         if chart.legend == "right":
             right += _legend_width(chart.curves)
+        outside = [r for r in chart.references if r.label_at == "outside"]
+        if outside:  # room for the labels beside the plot (~6.6 px a character)
+            right += 10 + 6.6 * max(len(line) for r in outside for line in _lines(r.label))
         self.left, self.top = left, top
         self.plot_w = chart.width - left - right
         self.plot_h = chart.height - top - bottom
@@ -286,6 +297,12 @@ class _Frame:
                 f'y2="{y:.1f}" stroke="{ref.color}" stroke-width="1.5" stroke-dasharray="6 4"/>')
 
     def reference_label(self, ref):
+        if ref.label_at == "outside":  # "name: value" on two lines, centred on the line
+            lines = _lines(ref.label)
+            top = self.y(ref.y) + 4 - 7 * (len(lines) - 1)
+            return "\n".join(_halo_text(self.left + self.plot_w + 8, top + 14 * i, line,
+                                         "start", f' fill="{ref.color}"')
+                              for i, line in enumerate(lines))
         if ref.label_at == "left":
             return _halo_text(self.left + 4, self.y(ref.y) - 5, ref.label, "start",
                               f' fill="{ref.color}"')
@@ -347,16 +364,18 @@ def loss_curve(history, title="loss", vocab_size=None, bigram=None):
                   f"train (mean of {window} steps)", COLORS["train_avg"])
     elif train:  # too few steps to be worth smoothing
         chart.add(train, "train", COLORS["train_avg"])
-    if val:
-        chart.add(spread(val, MAX_DRAWN_POINTS), "validation", COLORS["val"], markers=True)
+    if val:  # measured every eval interval only: dots, joined by a dashed line
+        chart.add(spread(val, MAX_DRAWN_POINTS), "validation (measured at the dots)",
+                  COLORS["val"], markers=True, dash="6 4")
     check_int("vocab_size", vocab_size, 1, none_ok=True)
     check_number("bigram", bigram, 0, none_ok=True)
     if vocab_size is not None:
         uniform = math.log(vocab_size)
         chart.add_reference(uniform, f"uniform guess: ln {vocab_size} = {uniform:.2f}",
-                            COLORS["uniform"])
+                            COLORS["uniform"], label_at="outside")
     if bigram is not None:
-        chart.add_reference(bigram, f"bigram counts: {bigram:.2f}", COLORS["bigram"])
+        chart.add_reference(bigram, f"bigram counts: {bigram:.2f}", COLORS["bigram"],
+                            label_at="outside")
     return chart
 
 
@@ -413,7 +432,7 @@ class AttentionMaps(_Picture):
                 if len(head) != size or any(len(row) != t + 1 for t, row in enumerate(head)):
                     raise ValueError(f"attention: every head needs {size} rows (one per "
                                      "label), row t holding t + 1 weights")
-        self.cell = max(10, min(28, 300 // size))
+        self.cell = max(10, min(36, 300 // size))
         self.gap, self.left, self.top = 34, 40, 86
         self.map_size = self.cell * size
 
@@ -423,8 +442,9 @@ class AttentionMaps(_Picture):
         return max(440, self.left + heads * (self.map_size + self.gap) + 10)
 
     @property
-    def height(self):
-        return self.top + len(self.attention) * (self.map_size + self.gap + 26) + 10
+    def height(self):  # each layer's row of maps (26: their titles), gaps between rows only
+        layers = len(self.attention)
+        return self.top + layers * (self.map_size + 26) + (layers - 1) * self.gap + 10
 
     def to_svg(self):
         """The heatmaps as the text of an SVG file."""
@@ -547,7 +567,7 @@ def health_curves(history):
     records = history.get("health") or []
     if not records:
         raise ValueError("history: has no health statistics (train with "
-                         "record_health=True, or `micrograd-gpt train --health`)")
+                         "record_health=True, or `micrograd-gpt train` with the Value engine)")
     records = spread(records)  # a marker per record: a few hundred at most
     activations = _activation_names(records[-1]["activations"])
     matrices = [name for name, p in records[-1]["parameters"].items() if len(p["shape"]) == 2]
