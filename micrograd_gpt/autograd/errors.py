@@ -68,6 +68,10 @@ def as_float(x, op):
 
 def checked_number(data):
     """The slow path of Value(): convert a number that is not a float, or say what is wrong."""
+    if hasattr(data, "_local_grads"):  # a Value (this file does not import the class)
+        raise OperandError(
+            "Value(): data: the number you gave Value() is a Value, not a float. Its first "
+            "argument is a plain number, computed from x.data (like math.sin(x.data)).")
     if type(data) is not float:
         return as_float(data, "Value()")
     raise ValueError(f"Value() got {data!r}: only finite numbers are allowed")
@@ -84,33 +88,54 @@ def bad_operand(x, op):
 
 
 def check_node(children, local_grads):
-    """Refuse the arguments of a node built by hand, `Value(data, children, local_grads,
-    op)`, unless `children` is a tuple of Values and `local_grads` a tuple of as many plain
-    numbers: d(node)/d(child), one per child. (The engine's own operations skip this: they
-    build their nodes through a faster path.)"""
+    """Refuse the arguments of a node made by hand, `Value(data, children, local_grads,
+    op)`, unless `children` is a tuple of Values (the inputs) and `local_grads` a tuple of
+    as many plain numbers, d(node)/d(input). Each message is a lesson: the commonest slip
+    is Python's own, `(x)` where the tuple `(x,)` was meant. (The engine's operations skip
+    this: they make their nodes through a faster path.)"""
     from .value import Value  # (here, not at the top: value.py imports this file)
-    for name, given, kind, one in (("children", children, "Values", "x"),
-                                   ("local_grads", local_grads, "numbers", "d")):
-        if type(given) is not tuple:
-            raise OperandError(
-                f"Value(): {name} must be a tuple of {kind}, got {type(given).__name__} "
-                f"{given!r}; note the comma: ({one},) is a tuple of one, ({one}) is just {one}")
+    if type(children) is not tuple:
+        raise OperandError("Value(): children: " + _not_a_tuple(
+            "the inputs you gave Value() are", children, Value, "x", "one input"))
     for i, child in enumerate(children):
         if not isinstance(child, Value):
-            raise OperandError(f"Value(): children[{i}] is {type(child).__name__} {child!r}, "
-                               "not a Value; a child is a Value the node was computed from")
-    for i, local in enumerate(local_grads):
-        if isinstance(local, Value):
             raise OperandError(
-                f"Value(): local_grads[{i}] is a Value; a local derivative must be a plain "
-                "number (use .data, e.g. (1 / (1 + x.data),)): a Value here would add nodes "
-                "to the graph during backward()")
-        if isinstance(local, bool) or not isinstance(local, numbers.Real):
-            raise OperandError(f"Value(): local_grads[{i}] is {type(local).__name__} "
-                               f"{local!r}, not a number")
+                f"Value(): children[{i}]: the inputs you gave Value() hold "
+                f"{type(child).__name__} {child!r}, not a Value. The inputs are the Values "
+                "themselves, (x,), not their numbers.")
+    if type(local_grads) is not tuple:
+        raise OperandError("Value(): local_grads: " + _not_a_tuple(
+            "the local derivatives you gave Value() are", local_grads, Value, "d",
+            "one derivative, one per input"))
+    for i, local in enumerate(local_grads):
+        _check_local_derivative(i, local, Value)
     if len(children) != len(local_grads):
-        raise ValueError(f"Value(): {len(children)} children but {len(local_grads)} local "
-                         "derivatives; give one d(node)/d(child) for each child, in order")
+        raise ValueError(
+            f"Value(): you gave Value() {len(children)} input(s) but {len(local_grads)} "
+            "local derivative(s) (local_grads). Give one derivative per input, in order.")
+
+
+def _not_a_tuple(what, given, value_class, one, a_tuple_of_one):
+    """The lesson for a tuple argument that is not a tuple."""
+    if isinstance(given, value_class) or isinstance(given, numbers.Real):
+        return (f"{what} not a tuple: `({one})` is just {one} in parentheses. Note the "
+                f"comma: ({one},) is a tuple of {a_tuple_of_one}.")
+    return (f"{what} {type(given).__name__} {given!r:.60}. Give a tuple, like ({one},) "
+            "(note the comma).")
+
+
+def _check_local_derivative(i, local, value_class):
+    if isinstance(local, value_class):
+        raise OperandError(
+            f"Value(): local_grads[{i}]: the local derivative you gave Value() is a Value, "
+            "not a number: it was computed from the Value x (like 1 / (1 + x)). Compute it "
+            "from the number x.data instead (1 / (1 + x.data)): a Value there would make "
+            "backward() build new graph nodes while it runs.")
+    if isinstance(local, bool) or not isinstance(local, numbers.Real):
+        raise OperandError(
+            f"Value(): local_grads[{i}]: the local derivative you gave Value() is "
+            f"{type(local).__name__} {local!r:.60}. It must be a plain number, d(result)/dx "
+            "at x.data.")
 
 
 # ---- numbers being made -----------------------------------------------------------------

@@ -500,22 +500,24 @@ def _x():
 # (name, arguments after data, error, text the message must contain)
 HAND_MADE = [
     ("one_child_without_the_comma", lambda x: ((x), (1.0,), "f"), OperandError,
-     ["children", "note the comma", "(x,)"]),
+     ["children", "`(x)` is just x", "Note the comma: (x,)"]),
     ("one_derivative_without_the_comma", lambda x: ((x,), (math.cos(x.data)), "sin"),
-     OperandError, ["local_grads", "note the comma", "(d,)"]),
+     OperandError, ["local_grads", "`(d)` is just d", "Note the comma: (d,)"]),
     ("children_as_a_list", lambda x: ([x], (1.0,), "f"), OperandError, ["children", "list"]),
     ("a_child_that_is_a_number", lambda x: ((x, 2.0), (1.0, 1.0), "f"), OperandError,
-     ["children[1]", "float", "not a Value"]),
+     ["children[1]", "hold float 2.0", "not a Value"]),
     ("a_derivative_that_is_a_value", lambda x: ((x,), (1 / (1 + x),), "log1p"), OperandError,
-     ["local_grads[0]", "is a Value", ".data"]),
+     ["local_grads[0]", "is a Value, not a number", "x.data"]),
     ("a_derivative_that_is_text", lambda x: ((x,), ("1",), "f"), OperandError,
-     ["local_grads[0]", "str", "not a number"]),
+     ["local_grads[0]", "str '1'", "a plain number"]),
     ("a_derivative_that_is_none", lambda x: ((x,), (None,), "f"), OperandError,
      ["local_grads[0]", "None"]),
     ("more_children_than_derivatives", lambda x: ((x, x), (1.0,), "f"), ValueError,
-     ["2 children", "1 local derivatives"]),
+     ["2 input(s)", "1 local derivative(s)"]),
     ("derivatives_without_children", lambda x: ((), (1.0,), "f"), ValueError,
-     ["0 children", "1 local derivatives"]),
+     ["0 input(s)", "1 local derivative(s)"]),
+    ("a_value_as_the_number", lambda x: ((x,), (1.0,), "f"), OperandError,
+     ["data", "the number you gave Value() is a Value"]),
     ("children_none", lambda x: (None, (), "f"), OperandError, ["children", "NoneType"]),
 ]
 
@@ -523,8 +525,10 @@ HAND_MADE = [
 @pytest.mark.parametrize("arguments, error, fragments", [h[1:] for h in HAND_MADE],
                          ids=[h[0] for h in HAND_MADE])
 def test_a_node_made_by_hand_with_the_wrong_arguments_is_refused(arguments, error, fragments):
+    x = _x()
+    data = x * 2.0 if "the number you gave" in fragments[-1] else 1.0
     with pytest.raises(error) as info:
-        Value(1.0, *arguments(_x()))
+        Value(data, *arguments(x))
     message = str(info.value)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} missing from {message!r}"
@@ -541,7 +545,7 @@ def test_a_node_made_by_hand_works_like_an_operation():
     assert x.grad == 2 * math.cos(0.5) and y._prev[0]._op == "sin"
     with no_grad():
         assert Value(1.0, (x,), (1.0,), "f")._prev == ()
-        with pytest.raises(OperandError, match="note the comma"):
+        with pytest.raises(OperandError, match="Note the comma"):
             Value(1.0, (x), (1.0,), "f")
     with Tape() as tape, module_scope("block"):
         made = Value(math.sin(x.data), (x,), (math.cos(x.data),), "sin")
