@@ -90,7 +90,8 @@ def _check_together(learner, unfinished):
 
 
 # ---------------------------------------------------------------------------------------
-# The slips that build a node backward() cannot use (Value() accepts them silently)
+# The slips that build a node backward() cannot use (Value() itself refuses them, with the
+# same lessons, in autograd/errors.py; these catch a node made some other way)
 # ---------------------------------------------------------------------------------------
 def node_slip(node):
     """What is wrong with how `node` was built, as a lesson, or None when nothing is:
