@@ -205,9 +205,9 @@ def test_the_diagnosis_table_in_the_stub_is_what_the_runs_record():
                                    "targets)) / len(targets)\n    n = len(predictions)\n"),
      "made 15 nodes, not one"),
     (("tuple(2 * e / n for e in errors)", "tuple(Value(2 * e / n) for e in errors)"),
-     "each a plain number (a float, worked out from .data, not a Value)"),
+     "the local derivative you gave Value() is a Value, not a number"),
     (("tuple(2 * e / n for e in errors)", "(2 * e / n for e in errors)"),
-     "yours are a tuple and a generator"),
+     "are generator <generator object"),
 ])
 def test_a_fused_operation_that_is_not_one_node_is_caught(tmp_path, mistake, named):
     found, _ = checked(tmp_path, 16, mistake)
