@@ -1,0 +1,64 @@
+"""The site, built once for the page tests and served on 127.0.0.1.
+
+MICROGRAD_GPT_SITE=/path/to/site uses a site built before (`python web/build.py --out
+DIR`) instead of building one (about 20 s)."""
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The folder of a freshly built site."""
+    given = os.environ.get("MICROGRAD_GPT_SITE")
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("web") / "site"
+    done = subprocess.run([sys.executable, str(ROOT / "web" / "build.py"), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    """The site served on 127.0.0.1 (a free port): its base URL, ending in /."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def open_page(browser, url, width=1300):
+    """A new page at `url` that records console errors and every request made:
+    (page, errors, requests)."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors, requests = [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(url)
+    return page, errors, requests
+
+
+def assert_clean(errors, requests):
+    """No console error, and no request left 127.0.0.1."""
+    assert errors == []
+    outside = [u for u in requests if not u.startswith(("http://127.0.0.1:", "data:", "blob:"))]
+    assert outside == []
