@@ -211,13 +211,13 @@ def copy_page_code(assets):
 def check_out_folder(out):
     """`out` may be written: absent, empty, or a site this script built (it is replaced)."""
     out = Path(out)
+    if out.resolve() in (ROOT, DOCS, WEB) or ROOT.is_relative_to(out.resolve()):
+        raise SystemExit(f"build.py: --out {out} would replace the project; give another folder")
     if out.exists() and not out.is_dir():
         raise SystemExit(f"build.py: --out {out} is a file; give a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
         raise SystemExit(f"build.py: --out {out} is a folder with other files in it; give "
                          "an empty or new folder (a site built here before is replaced)")
-    if out.resolve() in (ROOT, DOCS, WEB) or ROOT.is_relative_to(out.resolve()):
-        raise SystemExit(f"build.py: --out {out} would replace the project; give another folder")
     return out
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from served_site import ROOT
 
 
 @pytest.fixture(scope="session")
@@ -43,22 +43,3 @@ def server(site):
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
-
-
-def open_page(browser, url, width=1300):
-    """A new page at `url` that records console errors and every request made:
-    (page, errors, requests)."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    errors, requests = [], []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(url)
-    return page, errors, requests
-
-
-def assert_clean(errors, requests):
-    """No console error, and no request left 127.0.0.1."""
-    assert errors == []
-    outside = [u for u in requests if not u.startswith(("http://127.0.0.1:", "data:", "blob:"))]
-    assert outside == []

@@ -15,7 +15,7 @@ from micrograd_gpt.teaching.exercises import EXERCISES, check
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs"))
 from run_chapter import parse_blocks  # noqa: E402
 
-from conftest import ROOT, assert_clean, open_page  # noqa: E402
+from served_site import ROOT, assert_clean, open_page  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a build and a browser: the slow tier
 
