@@ -5,6 +5,7 @@ DIR`) instead of building one (about 20 s)."""
 import functools
 import http.server
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -21,6 +22,10 @@ def site(tmp_path_factory):
     given = os.environ.get("MICROGRAD_GPT_SITE")
     if given:
         return Path(given)
+    if shutil.which("npm") is None:
+        pytest.skip("building the site needs npm (apt-get install nodejs npm)")
+    pytest.importorskip("mkdocs", reason="building the site needs MkDocs "
+                                         '(pip install -e ".[web]")')
     out = tmp_path_factory.mktemp("web") / "site"
     done = subprocess.run([sys.executable, str(ROOT / "web" / "build.py"), "--out", str(out)],
                           capture_output=True, text=True, cwd=ROOT)
