@@ -45,6 +45,24 @@ class _SliceDeadline:
         return self.run.step > self.first_step and time.perf_counter() >= self.ends
 
 
+class _StepTimes:
+    """The run's progress display, also keeping the seconds of every step it is told of."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.times = []
+
+    def update(self, step, loss, num_tokens, seconds, lr):
+        self.times.append(seconds)
+        self.progress.update(step, loss, num_tokens, seconds, lr)
+
+    def message(self, text):
+        self.progress.message(text)
+
+    def close(self):
+        self.progress.close()
+
+
 class TrainingRun:
     """A training run that advances one slice at a time (see the module docstring).
 
@@ -60,12 +78,11 @@ class TrainingRun:
         self._run = _start(config, resume, out, dict(name=engine, device=device, dtype=dtype))
         self._stream = stream if stream is not None else sys.stderr
         self._quiet = quiet
-        self._progress = (SilentProgress() if quiet else
-                          ProgressLine(self._run.config.steps, self._run.step, self._stream))
+        self._progress = _StepTimes(SilentProgress() if quiet else ProgressLine(
+            self._run.config.steps, self._run.step, self._stream))
         _describe_run(self._progress.message, self._run, resume is not None)
         if self._run.note:
             self._progress.message(self._run.note)
-        self._step_times = []
         self.result = None
 
     # what the host reads between slices
@@ -75,7 +92,7 @@ class TrainingRun:
     model = property(lambda self: self._run.engine.model)
     tokenizer = property(lambda self: self._run.data.tokenizer)
     data = property(lambda self: self._run.data)
-    step_times = property(lambda self: list(self._step_times))
+    step_times = property(lambda self: list(self._progress.times))
 
     @property
     def done(self):
@@ -90,14 +107,11 @@ class TrainingRun:
         if self.done:
             return 0
         before = self._run.step
-        started = time.perf_counter()
         try:
-            self._step_times += _loop(self._run, self._run.config.steps, self._progress,
-                                      _SliceDeadline(self._run, seconds))
+            _loop(self._run, self._run.config.steps, self._progress,
+                  _SliceDeadline(self._run, seconds))
         except KeyboardInterrupt:  # the slice's time is up: the loop stopped between steps
-            taken = self._run.step - before
-            if taken:  # the loop's own list of step times ended with the interruption
-                self._step_times += [(time.perf_counter() - started) / taken] * taken
+            pass
         return self._run.step - before
 
     def finish(self):
@@ -107,7 +121,7 @@ class TrainingRun:
         if self.result is None:
             self._progress.close()
             try:
-                self.result = _finish(self._run, self._step_times, self._started,
+                self.result = _finish(self._run, self._progress.times, self._started,
                                       None if self._quiet else self._stream)
             finally:
                 self._run.engine.close()

@@ -1,1 +1,318 @@
-export async function setUpPlayground() {}
+// The playground page: an expression explorer, training in the tab, a look inside what was
+// trained, and one training step as a picture. Every number and picture comes from the
+// library running in the page's Python (playground.py); this file only lays them out and
+// passes the clicks on. Training runs in slices of a quarter of a second, so a click on
+// Pause or Stop is answered at once.
+import { element, htmlFrame, safeSvg } from "./output.js";
+
+const SLICE_SECONDS = 0.25;
+let py = null;
+
+function field(label, control) {
+  const box = element("label", { class: "mg-field" });
+  box.append(element("span", {}, label), control);
+  return box;
+}
+
+function button(text, testid, primary = false) {
+  return element("button", { type: "button", "data-testid": testid,
+                             class: `md-button${primary ? " md-button--primary" : ""}` }, text);
+}
+
+function section(title, id) {
+  const box = element("section", { class: "mg-panel", id });
+  box.append(element("h2", {}, title));
+  return box;
+}
+
+function showSvg(into, svg) {
+  into.replaceChildren(safeSvg(svg));
+}
+
+function download(name, text) {
+  const link = element("a", { download: name });
+  link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+// ---------------------------------------------------------------------------------------
+// The expression explorer
+// ---------------------------------------------------------------------------------------
+function expressionExplorer() {
+  const box = section("Type an expression, watch backward", "expression");
+  const input = element("input", { "data-testid": "expr-input", value: "tanh(a*b + c)",
+                                   spellcheck: "false", class: "mg-wide" });
+  const values = element("input", { "data-testid": "expr-values", value: "a=2,b=-3,c=10",
+                                    spellcheck: "false" });
+  const labels = element("input", { type: "checkbox", "data-testid": "expr-edge-labels" });
+  const draw = button("Draw", "expr-run", true);
+  const error = element("div", { class: "mg-error", "data-testid": "expr-error", role: "alert" });
+  const facts = element("div", { class: "mg-facts", "data-testid": "expr-facts" });
+  const graph = element("div", { class: "mg-picture", "data-testid": "expr-graph" });
+  const stepper = element("div", { "data-testid": "expr-trace" });
+  const controls = element("div", { class: "mg-controls" });
+  controls.append(field("expression", input), field("values", values),
+                  field("local derivatives on the edges", labels), draw);
+  box.append(element("p", {}, "Numbers, names, + - * / **, and exp log sqrt tanh sigmoid " +
+                     "relu gelu abs: the grammar of micrograd-gpt graph. Boxes are Values " +
+                     "(data and grad after backward()), ovals the operations."),
+             controls, error, facts, graph,
+             element("h3", {}, "backward(), one step at a time (← → Home End)"), stepper);
+
+  let latest = 0;
+  const run = async () => {
+    const asked = ++latest;
+    const answer = await py().call("playground.expression",
+                                   [input.value, values.value, labels.checked]);
+    if (asked !== latest) return;   // a newer expression was typed meanwhile
+    error.textContent = answer.error || "";
+    box.dataset.state = answer.error ? "error" : "drawn";
+    if (answer.error) return;
+    const grads = Object.entries(answer.grads).map(([n, g]) => `d out/d ${n} = ${g}`);
+    facts.textContent = `${answer.nodes} Values; out = ${answer.output}; ${grads.join(", ")}`;
+    showSvg(graph, answer.svg);
+    stepper.replaceChildren(htmlFrame(answer.trace, "expr-stepper"));
+  };
+  let timer = null;
+  const soon = () => { clearTimeout(timer); timer = setTimeout(run, 400); };
+  for (const control of [input, values]) control.addEventListener("input", soon);
+  labels.addEventListener("change", run);
+  draw.addEventListener("click", run);
+  for (const control of [input, values]) {
+    control.addEventListener("keydown", (e) => { if (e.key === "Enter") run(); });
+  }
+  return { box, run };
+}
+
+// ---------------------------------------------------------------------------------------
+// Training in the tab
+// ---------------------------------------------------------------------------------------
+function formatSeconds(seconds) {
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
+
+function trainer(onTrained) {
+  const box = section("Train a model in this tab", "train");
+  const preset = element("select", { "data-testid": "train-preset" });
+  const data = element("select", { "data-testid": "train-data" });
+  for (const [value, text] of [["names", "names (5,163 first names)"],
+                               ["text", "sonnets (Shakespeare)"], ["pasted", "your text"]]) {
+    data.append(element("option", { value }, text));
+  }
+  const pasted = element("textarea", { "data-testid": "train-text", rows: "4", hidden: "",
+                                       placeholder: "one document per line" });
+  const start = button("Start", "train-start", true);
+  const pause = button("Pause", "train-pause");
+  const stop = button("Stop", "train-stop");
+  const save = button("Download checkpoint", "checkpoint-download");
+  const upload = element("input", { type: "file", accept: ".json", "data-testid": "checkpoint-upload" });
+  const stats = element("div", { class: "mg-stats" });
+  const shown = {};
+  for (const [key, label] of [["step", "step"], ["loss", "train loss (mean of the last 20 steps)"],
+                              ["val", "validation loss"], ["speed", "speed"], ["eta", "time left"]]) {
+    shown[key] = element("span", { "data-testid": `train-${key}` }, "–");
+    const item = element("div", {});
+    item.append(element("small", {}, label), shown[key]);
+    stats.append(item);
+  }
+  const curve = element("div", { class: "mg-picture", "data-testid": "train-curve" });
+  const samples = element("ol", { class: "mg-samples", "data-testid": "train-samples" });
+  const log = element("pre", { class: "mg-log", "data-testid": "train-log" });
+  const error = element("div", { class: "mg-error", "data-testid": "train-error", role: "alert" });
+  const controls = element("div", { class: "mg-controls" });
+  controls.append(field("model and preset", preset), field("data", data), start, pause, stop,
+                  save, field("load a checkpoint (from micrograd-gpt train)", upload));
+  box.append(controls, pasted, error, stats, curve,
+             element("h3", {}, "samples at each evaluation"), samples, log);
+  pause.disabled = stop.disabled = true;
+
+  const losses = [];
+  const setState = (state) => {
+    box.dataset.state = state;
+    start.disabled = state === "running" || state === "paused" || state === "stopping";
+    pause.disabled = !(state === "running" || state === "paused");
+    stop.disabled = !(state === "running" || state === "paused");
+    pause.textContent = state === "paused" ? "Resume" : "Pause";
+  };
+  setState("idle");
+  const showSamples = (list) => {
+    samples.replaceChildren(...list.map((s) => element("li", {}, s)));
+  };
+  const showProgress = (p) => {
+    shown.step.textContent = `${p.step} / ${p.steps}`;
+    if (p.loss !== null) {
+      losses.push(p.loss);
+      const recent = losses.slice(-20);
+      shown.loss.textContent = (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4);
+    }
+    if (p.val !== null) shown.val.textContent = p.val.toFixed(4);
+    shown.speed.textContent = `${(1000 / Math.max(p.ms_per_step, 1e-3)).toFixed(1)} steps/s`;
+    shown.eta.textContent = formatSeconds(p.seconds_left);
+    showSvg(curve, p.curve);
+    if (p.samples) showSamples(p.samples);
+    if (p.log) log.textContent += p.log;
+  };
+
+  const loop = async () => {
+    while (box.dataset.state === "running") {
+      const p = await py().call("playground.train_slice", [SLICE_SECONDS]);
+      if (p.error) { error.textContent = p.error; break; }
+      if (box.dataset.state !== "stopping") showProgress(p);
+      else shown.step.textContent = `${p.step} / ${p.steps}`;
+      if (p.done) break;
+    }
+    if (box.dataset.state === "paused") return;
+    setState("stopped");
+    const result = await py().call("playground.train_stop");
+    if (result.error) { error.textContent = result.error; return; }
+    shown.loss.textContent = result.train_loss.toFixed(4);
+    shown.val.textContent = result.val_loss.toFixed(4);
+    log.textContent += `${result.summary}\n`;
+    showSvg(curve, result.curve);
+    showSamples(result.samples);
+    setState("finished");
+    onTrained();
+  };
+
+  start.addEventListener("click", async () => {
+    error.textContent = "";
+    log.textContent = "";
+    losses.length = 0;
+    setState("running");
+    const begun = await py().call("playground.train_start",
+                                  [preset.value, data.value, pasted.value]);
+    if (begun.error) { error.textContent = begun.error; setState("idle"); return; }
+    log.textContent = begun.log;
+    shown.step.textContent = `0 / ${begun.steps}`;
+    onTrained();
+    loop();
+  });
+  pause.addEventListener("click", () => {
+    if (box.dataset.state === "paused") { setState("running"); loop(); }
+    else setState("paused");
+  });
+  stop.addEventListener("click", () => {
+    const was = box.dataset.state;
+    setState("stopping");
+    if (was === "paused") loop();   // nothing in flight: finish now
+  });
+  data.addEventListener("change", () => { pasted.hidden = data.value !== "pasted"; });
+  save.addEventListener("click", async () => {
+    const answer = await py().call("playground.checkpoint_text");
+    if (answer.error) { error.textContent = answer.error; return; }
+    download(answer.name, answer.text);
+  });
+  upload.addEventListener("change", async () => {
+    const file = upload.files[0];
+    if (!file) return;
+    const answer = await py().call("playground.checkpoint_load", [await file.text(), file.name]);
+    upload.value = "";
+    if (answer.error) { error.textContent = answer.error; return; }
+    error.textContent = "";
+    log.textContent = `loaded ${file.name}: ${answer.summary}\n`;
+    if (answer.curve) showSvg(curve, answer.curve);
+    showSamples(answer.samples);
+    box.dataset.loaded = file.name;
+    onTrained();
+  });
+  return { box, preset };
+}
+
+// ---------------------------------------------------------------------------------------
+// Looking inside, and one step as a picture
+// ---------------------------------------------------------------------------------------
+function slider(testid, min, max, step, value) {
+  return element("input", { type: "range", min, max, step, value, "data-testid": testid });
+}
+
+function inspector() {
+  const box = section("Look inside what you trained", "inspect");
+  const text = element("input", { "data-testid": "inspect-input", value: "emma", spellcheck: "false" });
+  const go = button("Read it", "inspect-run", true);
+  const error = element("div", { class: "mg-error", "data-testid": "inspect-error", role: "alert" });
+  const view = element("div", { "data-testid": "inspect-view" });
+  const temperature = slider("sample-temperature", "0.1", "2", "0.05", "1");
+  const topK = slider("sample-top-k", "0", "27", "1", "0");
+  const topP = slider("sample-top-p", "0.05", "1", "0.05", "1");
+  const knobs = element("div", { class: "mg-facts", "data-testid": "sample-knobs" });
+  const chart = element("div", { class: "mg-bars", "data-testid": "next-token" });
+  const samples = element("ol", { class: "mg-samples", "data-testid": "sample-output" });
+  const controls = element("div", { class: "mg-controls" });
+  controls.append(field("text the model reads", text), go);
+  const sliders = element("div", { class: "mg-controls" });
+  sliders.append(field("temperature", temperature), field("top-k (0: all)", topK),
+                 field("top-p", topP), knobs);
+  box.append(element("p", {}, "The next-token table and every head's attention, as " +
+                     "micrograd-gpt inspect shows them; then the next token's distribution " +
+                     "under the sampling knobs, and samples that start with your text."),
+             controls, error, view, element("h3", {}, "the next token, and samples"), sliders,
+             chart, samples);
+
+  const redraw = async () => {
+    knobs.textContent = `T = ${temperature.value}, top-k = ${topK.value === "0" ? "all" : topK.value}, top-p = ${topP.value}`;
+    const answer = await py().call("playground.next_token",
+                                   [text.value, temperature.value, topK.value, topP.value]);
+    if (answer.error) { error.textContent = answer.error; return; }
+    const rows = answer.tokens.map((t, i) => [t, answer.probabilities[i]])
+      .filter(([, p]) => p > 0).sort((a, b) => b[1] - a[1]).slice(0, 12);
+    chart.replaceChildren(...rows.map(([token, p]) => {
+      const row = element("div", { class: "mg-bar" });
+      const bar = element("span", { class: "mg-bar-fill" });
+      bar.style.width = `${(100 * p).toFixed(1)}%`;
+      row.append(element("code", {}, token), bar, element("small", {}, p.toFixed(3)));
+      return row;
+    }));
+    samples.replaceChildren(...answer.samples.map((s) => element("li", {}, s)));
+  };
+  const read = async () => {
+    const answer = await py().call("playground.inspect", [text.value]);
+    error.textContent = answer.error || "";
+    box.dataset.heads = answer.error ? "" : String(answer.heads);
+    if (answer.error) return;
+    view.replaceChildren(htmlFrame(answer.page, "inspect-page"));
+    await redraw();
+  };
+  go.addEventListener("click", read);
+  text.addEventListener("keydown", (e) => { if (e.key === "Enter") read(); });
+  for (const knob of [temperature, topK, topP]) knob.addEventListener("input", redraw);
+  return { box, read };
+}
+
+function stepPicture() {
+  const box = section("One training step as a picture", "step");
+  const go = button("Draw one step of the model", "step-graph-run", true);
+  const error = element("div", { class: "mg-error", "data-testid": "step-graph-error", role: "alert" });
+  const picture = element("div", { class: "mg-picture", "data-testid": "step-graph" });
+  box.append(element("p", {}, "Every Value of one training step on one document, one box " +
+                     "per module (as micrograd-gpt graph --gpt draws it): for the small " +
+                     "models (bigram, microgpt, tiny)."), go, error, picture);
+  go.addEventListener("click", async () => {
+    go.disabled = true;
+    const answer = await py().call("playground.step_graph");
+    go.disabled = false;
+    error.textContent = answer.error || "";
+    if (!answer.error) showSvg(picture, answer.svg);
+  });
+  return { box };
+}
+
+export async function setUpPlayground(pythonOf) {
+  const root = document.getElementById("playground-app");
+  if (!root) return;
+  py = pythonOf;
+  const explorer = expressionExplorer();
+  const look = inspector();
+  const training = trainer(() => {});
+  root.append(explorer.box, training.box, look.box, stepPicture().box);
+  await py().ready;
+  const presets = await py().call("playground.presets");
+  for (const [name, kind] of presets) {
+    training.preset.append(element("option", { value: name }, `${kind}: ${name}`));
+  }
+  root.dataset.ready = "true";
+  explorer.run();
+}
