@@ -63,7 +63,9 @@ function expressionExplorer() {
              element("h3", {}, "backward(), one step at a time (← → Home End)"), stepper);
 
   let latest = 0;
+  let timer = null;
   const run = async () => {
+    clearTimeout(timer);
     const asked = ++latest;
     const answer = await py().call("playground.expression",
                                    [input.value, values.value, labels.checked]);
@@ -76,7 +78,6 @@ function expressionExplorer() {
     showSvg(graph, answer.svg);
     stepper.replaceChildren(htmlFrame(answer.trace, "expr-stepper"));
   };
-  let timer = null;
   const soon = () => { clearTimeout(timer); timer = setTimeout(run, 400); };
   for (const control of [input, values]) control.addEventListener("input", soon);
   labels.addEventListener("change", run);
