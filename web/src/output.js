@@ -40,9 +40,14 @@ export function htmlFrame(html, testid) {
   const frame = element("iframe", { sandbox: "allow-scripts", class: "mg-frame" });
   if (testid) frame.dataset.testid = testid;
   frame.srcdoc = html + FIT_SCRIPT;
+  let tallest = 0;   // the frame only grows: a page that jumps while you click is no good
   const fit = (event) => {
     if (event.source === frame.contentWindow && event.data && event.data.microgradHeight) {
-      frame.style.height = `${Math.min(event.data.microgradHeight + 4, 2400)}px`;
+      const height = Math.min(event.data.microgradHeight + 4, 2400);
+      if (height > tallest) {
+        tallest = height;
+        frame.style.height = `${height}px`;
+      }
     }
   };
   addEventListener("message", fit);

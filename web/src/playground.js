@@ -153,7 +153,7 @@ function trainer(onTrained) {
     if (p.val !== null) shown.val.textContent = p.val.toFixed(4);
     shown.speed.textContent = `${(1000 / Math.max(p.ms_per_step, 1e-3)).toFixed(1)} steps/s`;
     shown.eta.textContent = formatSeconds(p.seconds_left);
-    showSvg(curve, p.curve);
+    if (p.curve) showSvg(curve, p.curve);
     if (p.samples) showSamples(p.samples);
     if (p.log) log.textContent += p.log;
   };

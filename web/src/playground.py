@@ -8,11 +8,13 @@ back as the one line the library wrote.
 import io
 import json
 import random
+import time
 from pathlib import Path
 
 HOME = Path("/home/pyodide")
 CHECKPOINT = HOME / "playground.json"   # the checkpoint file the page downloads and loads
 PASTED = HOME / "pasted.txt"            # text the learner pasted to train on
+CURVE_SECONDS = 1.0                     # how often the loss curve is redrawn while training
 
 # What the page trained or loaded: the run (while training) or the checkpoint's model.
 state = {"run": None, "log": None, "model": None, "tokenizer": None, "history": None,
@@ -113,8 +115,10 @@ def _progress(run):
                     loss=history["train"][-1][1] if history["train"] else None,
                     val=history["val"][-1][1] if history["val"] else None,
                     ms_per_step=1000 * per_step,
-                    seconds_left=per_step * (run.config.steps - run.step),
-                    curve=_curve(history, run.tokenizer.vocab_size), log=_new_log())
+                    seconds_left=per_step * (run.config.steps - run.step), log=_new_log())
+    if run.done or time.perf_counter() - state.get("curve_at", 0.0) > CURVE_SECONDS:
+        state["curve_at"] = time.perf_counter()   # redrawn once a second: it costs a step
+        progress["curve"] = _curve(history, run.tokenizer.vocab_size)
     if history["val"] and history["val"][-1][0] != state["samples_at"]:
         state["samples_at"] = history["val"][-1][0]
         progress["samples"] = _samples(run.model, run.tokenizer, 8, seed=run.step)
