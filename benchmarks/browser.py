@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 STEPS = {"microgpt": 30, "tiny": 8}
 TIMING = """\
 import statistics
-from micrograd_gpt.training.loop import TrainConfig
+from micrograd_gpt.training import TrainConfig
 from micrograd_gpt.training.sliced import TrainingRun
 run = TrainingRun(TrainConfig.from_preset({preset!r}, steps=1000, eval_interval=0), quiet=True)
 for _ in range({steps} + 1):

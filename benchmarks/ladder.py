@@ -35,7 +35,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from micrograd_gpt.training.presets import PRESETS, preset_kind  # noqa: E402
-from micrograd_gpt.training.loop import TrainConfig, evaluate, prepare_data, sample, train  # noqa: E402
+from micrograd_gpt.training.data import prepare_data  # noqa: E402
+from micrograd_gpt.training.engines import evaluate  # noqa: E402
+from micrograd_gpt.training.loop import train  # noqa: E402
+from micrograd_gpt.training.sampling import sample  # noqa: E402
+from micrograd_gpt.training.settings import TrainConfig  # noqa: E402
 
 # from the least context to the most: (preset, what it sees)
 LADDER = [

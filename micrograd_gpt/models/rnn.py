@@ -143,6 +143,8 @@ class RNN(LanguageModel):
 
     kind = "rnn"
     config_class = RNNConfig
+    default_preset = "rnn"
+    torch_twin = "micrograd_gpt.models.torch_twins.TorchRNN"
 
     @classmethod
     def count_parameters(cls, config):
@@ -152,6 +154,7 @@ class RNN(LanguageModel):
     def __init__(self, config, rng=None):
         if not isinstance(config, RNNConfig):
             raise ValueError(f"config: must be an RNNConfig, got {type(config).__name__}")
+        self.check_size(config)
         self.config = config
         e, H = config.d_embed, config.d_hidden
         self.wte = Embedding(config.vocab_size, e, rng=rng, std=1.0)
@@ -163,7 +166,7 @@ class RNN(LanguageModel):
         """Before the first token the memory is `start` (learned, like any weight)."""
         return RNNState(list(self.start))
 
-    def _step(self, token, state):
+    def forward_token(self, token, state):
         if not isinstance(state, RNNState) or len(state.h) != self.config.d_hidden:
             raise ValueError(f"state: must come from this model's new_state(), got {state!r}")
         state.h = self.cell(self.wte(token), state.h)   # [e], [H] -> [H]

@@ -1,6 +1,6 @@
 """Move a model's weights to PyTorch and back (torch is optional: imported when called).
 
-`to_torch(model)` builds the model's PyTorch twin (torch_models.py), a float64
+`to_torch(model)` builds the model's PyTorch twin (models/torch_twins.py), a float64
 `torch.nn.Module` that computes exactly what the Value model computes, with the same
 parameter names (`blocks.0.attn.wq.weight`, ...), so the two can be compared number by
 number or the weights trained on one and used by the other. `from_torch(torch_module,
@@ -9,6 +9,8 @@ model)` copies the torch weights back into the Value model.
 `import micrograd_gpt` never imports torch; calling these functions does.
 """
 from __future__ import annotations
+
+from ..common.install import INSTALL_TORCH
 
 __all__ = ["to_torch", "from_torch"]
 
@@ -41,5 +43,5 @@ def _import_torch():
         from . import torch_engine
     except ImportError as error:  # pragma: no cover - depends on the machine
         raise ImportError(
-            "micrograd_gpt.training.interop needs PyTorch: pip install 'micrograd-gpt[torch]'") from error
+            f"micrograd_gpt.training.interop needs PyTorch: {INSTALL_TORCH}") from error
     return torch, torch_engine

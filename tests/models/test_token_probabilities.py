@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from micrograd_gpt.models.sampling import sample_token, token_probabilities
+from micrograd_gpt.models.generation import sample_token, token_probabilities
 
 LOGITS = [1.5, -0.5, 3.0, 0.25, 3.0, -2.0]
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from micrograd_gpt.common.install import INSTALL_TORCH
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
@@ -87,7 +89,7 @@ def test_the_generator_turns_each_part_of_a_chapter_into_the_right_cell(nbformat
     setup, intro, first, reading, torch_cell, last, end = notebook.cells
     assert "SOURCE = 'git+https://example.org/x.git'" in setup.source
     assert 'find_spec("micrograd_gpt") is None' in setup.source
-    assert "pip install torch" in setup.source          # the chapter has a torch cell
+    assert INSTALL_TORCH in setup.source          # the chapter has a torch cell
     assert "(01_value.ipynb#by-hand-first)" in intro.source
     assert "(../../micrograd_gpt/autograd/value.py)" in intro.source
     assert "![a graph](attachment:expr_graph.svg)" in intro.source
@@ -163,7 +165,8 @@ def test_a_trace_shows_its_tables():
 
 def test_a_training_run_shows_its_losses_as_a_table():
     from micrograd_gpt.training.history import History
-    from micrograd_gpt.training.loop import TrainConfig, train
+    from micrograd_gpt.training.loop import train
+    from micrograd_gpt.training.settings import TrainConfig
     result = train(TrainConfig.from_preset("tiny", steps=6, batch_size=1, eval_interval=3,
                                            eval_docs=2), quiet=True)
     assert isinstance(result.history, History) and set(result.history) == {"train", "val"}

@@ -2,7 +2,7 @@
 import pytest
 
 from micrograd_gpt.training.checkpoint import load_checkpoint
-from micrograd_gpt.training.loop import TrainConfig, train
+from micrograd_gpt.training import TrainConfig, train
 from micrograd_gpt.training.sliced import TrainingRun
 
 

@@ -18,7 +18,7 @@ from micrograd_gpt.viz.inspection import (PredictionTable, attention_by_distance
 
 def value_model_attention(model, tokens):
     """The attention rows of the Value model itself (graph and all), as floats."""
-    cache = [layer.keep_weights() for layer in model.new_cache()]
+    cache = [layer.keep_weights() for layer in model.new_state()]
     for token in tokens:
         model.step(token, cache)
     return [[[[w.data for w in row] for row in head] for head in layer.weights]
@@ -63,11 +63,11 @@ def test_recording_is_off_unless_asked_and_changes_no_number():
     config = GPT_CONFIGS[0]
     model = make_gpt(config)
     tokens = random_tokens(config, 6)
-    cache = model.new_cache()
+    cache = model.new_state()
     assert all(layer.weights is None for layer in cache)          # training keeps nothing
     plain = [[v.data for v in model.step(t, cache)] for t in tokens]
     assert all(layer.weights is None for layer in cache)
-    kept = [layer.keep_weights() for layer in model.new_cache()]
+    kept = [layer.keep_weights() for layer in model.new_state()]
     assert [[v.data for v in model.step(t, kept)] for t in tokens] == plain
     assert KVCache(2).keep_weights().weights == [[], []]
 
@@ -156,7 +156,7 @@ def test_the_table_marks_the_actual_next_token(names_model):
     result = inspect_text(model, tokenizer, "ava", top_k=tokenizer.vocab_size)
     lines = str(result.prediction_table()).splitlines()
     assert len(lines) == 1 + 4
-    assert lines[1].startswith("(start)") and lines[2].startswith("a ")
+    assert lines[1].startswith("BOS ") and lines[2].startswith("a ")
     for line, p in zip(lines[1:], result.predictions):
         assert f"[{p.target_label}] {p.target_probability:.2f}" in line
         assert f"{p.loss:.2f}" in line

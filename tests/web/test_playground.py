@@ -12,7 +12,7 @@ import pytest
 
 from helpers import headless_chromium, run_main
 from micrograd_gpt.training.checkpoint import load_checkpoint
-from micrograd_gpt.training.loop import sample
+from micrograd_gpt.training.sampling import sample
 from micrograd_gpt.viz.expression import build_expression, parse_values
 from micrograd_gpt.viz.graph import format_number
 from served_site import assert_clean, open_page

@@ -136,7 +136,7 @@ def check_exercise(number, source):
 
 
 def _check_here(exercises, path, exercise):
-    """Run the tutor in this interpreter: there are no processes to run it in here (the
-    page keeps itself safe instead: a check that hangs is stopped with its worker)."""
-    check = getattr(exercises, "check_in_process", None) or exercises.check
-    return check(path, exercise)
+    """Run the tutor in this interpreter (`check_here`, what `check`'s child process runs):
+    there are no processes here. The page keeps itself safe instead: a check that hangs
+    is stopped with its worker."""
+    return exercises.check_here(path, exercise)

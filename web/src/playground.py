@@ -69,7 +69,8 @@ def presets():
 
 def train_start(preset, data, pasted=""):
     """Start a run of `preset` on "names", "text" (the sonnets) or "pasted" text."""
-    from micrograd_gpt.training.loop import TrainConfig, reference_losses
+    from micrograd_gpt.training.baselines import reference_losses
+    from micrograd_gpt.training.settings import TrainConfig
     from micrograd_gpt.training.sliced import TrainingRun
     try:
         if data == "pasted":
@@ -146,7 +147,7 @@ def train_stop():
 
 
 def _samples(model, tokenizer, num, seed=0, **knobs):
-    from micrograd_gpt.training.loop import default_text_length, sample
+    from micrograd_gpt.training.sampling import default_text_length, sample
     length = default_text_length(model) if state["text_mode"] else None
     return sample(model, tokenizer, num, rng=random.Random(seed), max_new_tokens=length,
                   stop_at_bos=not state["text_mode"], **knobs)
@@ -168,7 +169,8 @@ def checkpoint_text():
 def checkpoint_load(text, name="checkpoint.json"):
     """Load a checkpoint file (from `micrograd-gpt train`, either engine, or this page)."""
     from micrograd_gpt.training.checkpoint import load_checkpoint
-    from micrograd_gpt.training.loop import saved_reference_losses, saved_text_mode
+    from micrograd_gpt.training.baselines import saved_reference_losses
+    from micrograd_gpt.training.sampling import saved_text_mode
     CHECKPOINT.write_text(text, encoding="utf-8")
     try:
         saved = load_checkpoint(CHECKPOINT)
@@ -221,7 +223,7 @@ def inspect(text):
 def next_token(text, temperature=1.0, top_k=0, top_p=1.0, num=6, seed=0):
     """After reading `text`: every token's probability with these knobs, and `num` samples
     that start with `text` drawn with them."""
-    from micrograd_gpt.models.sampling import token_probabilities
+    from micrograd_gpt.models.generation import token_probabilities
     from micrograd_gpt.viz.inspection import token_labels
     try:
         model, tokenizer = _trained()
@@ -242,7 +244,7 @@ def next_token(text, temperature=1.0, top_k=0, top_p=1.0, num=6, seed=0):
 def step_graph():
     """One training step of the model the page holds, one box per module (as `micrograd-gpt
     graph --gpt --checkpoint` draws it), for the small models."""
-    from micrograd_gpt.training.loop import training_step_graph
+    from micrograd_gpt.viz.training_step import training_step_graph
     from micrograd_gpt.viz.graph import draw_modules, module_summary, pipe_graph
     try:
         if state["model"] is None:
