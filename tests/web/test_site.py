@@ -149,3 +149,27 @@ def test_exercise_one_is_checked_by_the_tutor(browser, server, tmp_path):
     kept = page.evaluate("localStorage.getItem('micrograd-gpt/exercise/1')")
     assert kept == solution
     assert_clean(errors, requests)
+
+
+def test_an_endless_loop_is_stopped_and_python_comes_back(browser, server):
+    page, errors, requests = open_page(browser, server + "exercises.html?check-seconds=5")
+    page.wait_for_selector("[data-testid=exercise-editor] .cm-content", timeout=RUN_SECONDS * 1000)
+    report = check_in_page(page, "while True:\n    pass\n")
+    assert report.startswith("Your code ran for more than 5 s and was stopped")
+    stub = EXERCISES[0].stub.read_text(encoding="utf-8")
+    assert "[todo]" in check_in_page(page, stub)   # a fresh Python checks the next one
+    assert_clean(errors, requests)
+
+
+def test_stop_ends_a_running_block_and_the_page_goes_on(browser, server):
+    page, errors, requests = open_page(browser, server + "01_value.html")
+    assert "ready" in run_scratch(page, "print('ready')")
+    type_in_scratch(page, "import time\nprint('working', flush=True)\nwhile True: time.sleep(0.01)")
+    page.click("[data-testid=scratch-run]")
+    page.wait_for_function("() => document.querySelector('[data-testid=scratch-output]')"
+                           ".textContent.includes('working')", timeout=RUN_SECONDS * 1000)
+    page.click("[data-testid=stop]")
+    page.wait_for_selector("[data-testid=scratch-output] [data-testid=error]", timeout=5000)
+    assert "stopped: Python was restarted" in page.inner_text("[data-testid=scratch-output]")
+    assert "4" in run_scratch(page, "print(2 + 2)")
+    assert_clean(errors, requests)

@@ -5,7 +5,9 @@
 import { makeEditor } from "./editor.js";
 import { element } from "./output.js";
 
-const CHECK_SECONDS = 30;   // a check still running after this is stopped (an endless loop?)
+// A check still running after this many seconds is stopped (an endless loop?): 30, as the
+// command line's --timeout, unless the page's address says `?check-seconds=N` (for tests).
+const CHECK_SECONDS = Number(new URLSearchParams(location.search).get("check-seconds")) || 30;
 const storageKey = (number) => `micrograd-gpt/exercise/${number}`;
 
 function saved(exercise) {
@@ -85,6 +87,7 @@ export async function setUpExercises(py, setStatus) {
 async function check(py, parts, exercise, text) {
   parts.check.disabled = true;
   parts.report.textContent = `checking exercises/${exercise.filename}…`;
+  await py().ready.catch(() => {});   // the clock starts once Python is there
   const timer = setTimeout(() => py().restart(
     `Your code ran for more than ${CHECK_SECONDS} s and was stopped (an endless loop?). ` +
     "Python was restarted; fix the loop and press Check again."), CHECK_SECONDS * 1000);

@@ -16,15 +16,19 @@ export class Python {
   spawn() {
     this.generation += 1;
     this.startedAt = performance.now();
-    this.worker = new Worker(new URL("worker.mjs", import.meta.url), { type: "module" });
+    const worker = new Worker(new URL("worker.mjs", import.meta.url), { type: "module" });
+    this.worker = worker;
     this.ready = new Promise((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
     });
-    this.worker.onmessage = (event) => this.receive(event.data);
-    this.worker.onerror = (event) => {
+    // a worker thrown away may still say something as it dies: only the current one counts
+    worker.onmessage = (event) => { if (worker === this.worker) this.receive(event.data); };
+    worker.onerror = (event) => {
       event.preventDefault();
-      this.readyReject(new Error(event.message || "the Python worker could not start"));
+      if (worker === this.worker) {
+        this.readyReject(new Error(event.message || "the Python worker could not start"));
+      }
     };
   }
 
@@ -59,6 +63,7 @@ export class Python {
   // Throw the worker away (whatever it was doing) and start a fresh one; every request
   // still waiting is answered with `reason`.
   restart(reason) {
+    this.worker.onmessage = this.worker.onerror = null;
     this.worker.terminate();
     for (const waiting of this.pending.values()) waiting.reject(new Error(reason));
     this.pending.clear();
