@@ -124,6 +124,15 @@ def test_training_lowers_the_loss_and_stop_answers_at_once(playground):
     page.wait_for_function("() => /^\\d/.test(document.querySelector("
                            "'[data-testid=train-loss]').textContent)", timeout=WAIT_MS)
     first = float(page.inner_text("[data-testid=train-loss]"))
+    page.click("[data-testid=train-pause]")
+    page.wait_for_selector("#train[data-state=paused]", timeout=1000)
+    time.sleep(1.0)   # the slice in flight ends
+    paused_at = page.inner_text("[data-testid=train-step]")
+    time.sleep(1.5)
+    assert page.inner_text("[data-testid=train-step]") == paused_at   # paused: no step
+    page.click("[data-testid=train-pause]")   # Resume
+    page.wait_for_function(f"() => document.querySelector('[data-testid=train-step]')"
+                           f".textContent !== {paused_at!r}", timeout=WAIT_MS)
     time.sleep(30)
     last = float(page.inner_text("[data-testid=train-loss]"))
     assert first - last > 0.3, (first, last)

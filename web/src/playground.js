@@ -96,131 +96,152 @@ function formatSeconds(seconds) {
   return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
 }
 
-function trainer(onTrained) {
+// The training panel's parts: what it shows, and the buttons.
+function trainerLayout() {
   const box = section("Train a model in this tab", "train");
-  const preset = element("select", { "data-testid": "train-preset" });
-  const data = element("select", { "data-testid": "train-data" });
+  const ui = {
+    box,
+    preset: element("select", { "data-testid": "train-preset" }),
+    data: element("select", { "data-testid": "train-data" }),
+    pasted: element("textarea", { "data-testid": "train-text", rows: "4", hidden: "",
+                                  placeholder: "one document per line" }),
+    start: button("Start", "train-start", true),
+    pause: button("Pause", "train-pause"),
+    stop: button("Stop", "train-stop"),
+    save: button("Download checkpoint", "checkpoint-download"),
+    upload: element("input", { type: "file", accept: ".json", "data-testid": "checkpoint-upload" }),
+    curve: element("div", { class: "mg-picture", "data-testid": "train-curve" }),
+    samples: element("ol", { class: "mg-samples", "data-testid": "train-samples" }),
+    log: element("pre", { class: "mg-log", "data-testid": "train-log" }),
+    error: element("div", { class: "mg-error", "data-testid": "train-error", role: "alert" }),
+    shown: {},
+  };
   for (const [value, text] of [["names", "names (5,163 first names)"],
                                ["text", "sonnets (Shakespeare)"], ["pasted", "your text"]]) {
-    data.append(element("option", { value }, text));
+    ui.data.append(element("option", { value }, text));
   }
-  const pasted = element("textarea", { "data-testid": "train-text", rows: "4", hidden: "",
-                                       placeholder: "one document per line" });
-  const start = button("Start", "train-start", true);
-  const pause = button("Pause", "train-pause");
-  const stop = button("Stop", "train-stop");
-  const save = button("Download checkpoint", "checkpoint-download");
-  const upload = element("input", { type: "file", accept: ".json", "data-testid": "checkpoint-upload" });
   const stats = element("div", { class: "mg-stats" });
-  const shown = {};
   for (const [key, label] of [["step", "step"], ["loss", "train loss (mean of the last 20 steps)"],
                               ["val", "validation loss"], ["speed", "speed"], ["eta", "time left"]]) {
-    shown[key] = element("span", { "data-testid": `train-${key}` }, "–");
+    ui.shown[key] = element("span", { "data-testid": `train-${key}` }, "–");
     const item = element("div", {});
-    item.append(element("small", {}, label), shown[key]);
+    item.append(element("small", {}, label), ui.shown[key]);
     stats.append(item);
   }
-  const curve = element("div", { class: "mg-picture", "data-testid": "train-curve" });
-  const samples = element("ol", { class: "mg-samples", "data-testid": "train-samples" });
-  const log = element("pre", { class: "mg-log", "data-testid": "train-log" });
-  const error = element("div", { class: "mg-error", "data-testid": "train-error", role: "alert" });
   const controls = element("div", { class: "mg-controls" });
-  controls.append(field("model and preset", preset), field("data", data), start, pause, stop,
-                  save, field("load a checkpoint (from micrograd-gpt train)", upload));
-  box.append(controls, pasted, error, stats, curve,
-             element("h3", {}, "samples at each evaluation"), samples, log);
-  pause.disabled = stop.disabled = true;
+  controls.append(field("model and preset", ui.preset), field("data", ui.data), ui.start,
+                  ui.pause, ui.stop, ui.save,
+                  field("load a checkpoint (from micrograd-gpt train)", ui.upload));
+  box.append(controls, ui.pasted, ui.error, stats, ui.curve,
+             element("h3", {}, "samples at each evaluation"), ui.samples, ui.log);
+  return ui;
+}
 
+// Which buttons work in each state: idle, running, paused, stopping, stopped, finished.
+function setState(ui, state) {
+  ui.box.dataset.state = state;
+  const going = state === "running" || state === "paused";
+  ui.start.disabled = going || state === "stopping";
+  ui.pause.disabled = ui.stop.disabled = !going;
+  ui.pause.textContent = state === "paused" ? "Resume" : "Pause";
+}
+
+function showSamples(into, list) {
+  into.replaceChildren(...list.map((s) => element("li", {}, s)));
+}
+
+function showProgress(ui, p, losses) {
+  ui.shown.step.textContent = `${p.step} / ${p.steps}`;
+  if (p.loss !== null) {
+    losses.push(p.loss);
+    const recent = losses.slice(-20);
+    ui.shown.loss.textContent = (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4);
+  }
+  if (p.val !== null) ui.shown.val.textContent = p.val.toFixed(4);
+  ui.shown.speed.textContent = `${(1000 / Math.max(p.ms_per_step, 1e-3)).toFixed(1)} steps/s`;
+  ui.shown.eta.textContent = formatSeconds(p.seconds_left);
+  if (p.curve) showSvg(ui.curve, p.curve);
+  if (p.samples) showSamples(ui.samples, p.samples);
+  if (p.log) ui.log.textContent += p.log;
+}
+
+// Slices until the run ends or a button says otherwise; then the final losses.
+async function trainInSlices(ui, losses) {
+  while (ui.box.dataset.state === "running") {
+    const p = await py().call("playground.train_slice", [SLICE_SECONDS]);
+    if (p.error) { ui.error.textContent = p.error; break; }
+    if (ui.box.dataset.state !== "stopping") showProgress(ui, p, losses);
+    else ui.shown.step.textContent = `${p.step} / ${p.steps}`;
+    if (p.done) break;
+  }
+  if (ui.box.dataset.state === "paused") return;
+  setState(ui, "stopped");
+  const result = await py().call("playground.train_stop");
+  if (result.error) { ui.error.textContent = result.error; return; }
+  ui.shown.loss.textContent = result.train_loss.toFixed(4);
+  ui.shown.val.textContent = result.val_loss.toFixed(4);
+  ui.log.textContent += `${result.summary}\n`;
+  showSvg(ui.curve, result.curve);
+  showSamples(ui.samples, result.samples);
+  setState(ui, "finished");
+}
+
+async function startTraining(ui, losses) {
+  ui.error.textContent = "";
+  ui.log.textContent = "";
+  losses.length = 0;
+  setState(ui, "running");
+  const begun = await py().call("playground.train_start",
+                                [ui.preset.value, ui.data.value, ui.pasted.value]);
+  if (begun.error) {
+    ui.error.textContent = begun.error;
+    setState(ui, "idle");
+    return;
+  }
+  ui.log.textContent = begun.log;
+  ui.shown.step.textContent = `0 / ${begun.steps}`;
+  trainInSlices(ui, losses);
+}
+
+async function loadCheckpoint(ui) {
+  const file = ui.upload.files[0];
+  if (!file) return;
+  const answer = await py().call("playground.checkpoint_load", [await file.text(), file.name]);
+  ui.upload.value = "";
+  ui.error.textContent = answer.error || "";
+  if (answer.error) return;
+  ui.log.textContent = `loaded ${file.name}: ${answer.summary}\n`;
+  if (answer.curve) showSvg(ui.curve, answer.curve);
+  showSamples(ui.samples, answer.samples);
+  ui.box.dataset.loaded = file.name;
+}
+
+function trainer() {
+  const ui = trainerLayout();
   const losses = [];
-  const setState = (state) => {
-    box.dataset.state = state;
-    start.disabled = state === "running" || state === "paused" || state === "stopping";
-    pause.disabled = !(state === "running" || state === "paused");
-    stop.disabled = !(state === "running" || state === "paused");
-    pause.textContent = state === "paused" ? "Resume" : "Pause";
-  };
-  setState("idle");
-  const showSamples = (list) => {
-    samples.replaceChildren(...list.map((s) => element("li", {}, s)));
-  };
-  const showProgress = (p) => {
-    shown.step.textContent = `${p.step} / ${p.steps}`;
-    if (p.loss !== null) {
-      losses.push(p.loss);
-      const recent = losses.slice(-20);
-      shown.loss.textContent = (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4);
+  setState(ui, "idle");
+  ui.start.addEventListener("click", () => startTraining(ui, losses));
+  ui.pause.addEventListener("click", () => {
+    if (ui.box.dataset.state === "paused") {
+      setState(ui, "running");
+      trainInSlices(ui, losses);
+    } else {
+      setState(ui, "paused");
     }
-    if (p.val !== null) shown.val.textContent = p.val.toFixed(4);
-    shown.speed.textContent = `${(1000 / Math.max(p.ms_per_step, 1e-3)).toFixed(1)} steps/s`;
-    shown.eta.textContent = formatSeconds(p.seconds_left);
-    if (p.curve) showSvg(curve, p.curve);
-    if (p.samples) showSamples(p.samples);
-    if (p.log) log.textContent += p.log;
-  };
-
-  const loop = async () => {
-    while (box.dataset.state === "running") {
-      const p = await py().call("playground.train_slice", [SLICE_SECONDS]);
-      if (p.error) { error.textContent = p.error; break; }
-      if (box.dataset.state !== "stopping") showProgress(p);
-      else shown.step.textContent = `${p.step} / ${p.steps}`;
-      if (p.done) break;
-    }
-    if (box.dataset.state === "paused") return;
-    setState("stopped");
-    const result = await py().call("playground.train_stop");
-    if (result.error) { error.textContent = result.error; return; }
-    shown.loss.textContent = result.train_loss.toFixed(4);
-    shown.val.textContent = result.val_loss.toFixed(4);
-    log.textContent += `${result.summary}\n`;
-    showSvg(curve, result.curve);
-    showSamples(result.samples);
-    setState("finished");
-    onTrained();
-  };
-
-  start.addEventListener("click", async () => {
-    error.textContent = "";
-    log.textContent = "";
-    losses.length = 0;
-    setState("running");
-    const begun = await py().call("playground.train_start",
-                                  [preset.value, data.value, pasted.value]);
-    if (begun.error) { error.textContent = begun.error; setState("idle"); return; }
-    log.textContent = begun.log;
-    shown.step.textContent = `0 / ${begun.steps}`;
-    onTrained();
-    loop();
   });
-  pause.addEventListener("click", () => {
-    if (box.dataset.state === "paused") { setState("running"); loop(); }
-    else setState("paused");
+  ui.stop.addEventListener("click", () => {
+    const was = ui.box.dataset.state;
+    setState(ui, "stopping");
+    if (was === "paused") trainInSlices(ui, losses);   // nothing in flight: finish now
   });
-  stop.addEventListener("click", () => {
-    const was = box.dataset.state;
-    setState("stopping");
-    if (was === "paused") loop();   // nothing in flight: finish now
-  });
-  data.addEventListener("change", () => { pasted.hidden = data.value !== "pasted"; });
-  save.addEventListener("click", async () => {
+  ui.data.addEventListener("change", () => { ui.pasted.hidden = ui.data.value !== "pasted"; });
+  ui.save.addEventListener("click", async () => {
     const answer = await py().call("playground.checkpoint_text");
-    if (answer.error) { error.textContent = answer.error; return; }
-    download(answer.name, answer.text);
+    if (answer.error) ui.error.textContent = answer.error;
+    else download(answer.name, answer.text);
   });
-  upload.addEventListener("change", async () => {
-    const file = upload.files[0];
-    if (!file) return;
-    const answer = await py().call("playground.checkpoint_load", [await file.text(), file.name]);
-    upload.value = "";
-    if (answer.error) { error.textContent = answer.error; return; }
-    error.textContent = "";
-    log.textContent = `loaded ${file.name}: ${answer.summary}\n`;
-    if (answer.curve) showSvg(curve, answer.curve);
-    showSamples(answer.samples);
-    box.dataset.loaded = file.name;
-    onTrained();
-  });
-  return { box, preset };
+  ui.upload.addEventListener("change", () => loadCheckpoint(ui));
+  return ui;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -307,7 +328,7 @@ export async function setUpPlayground(pythonOf) {
   py = pythonOf;
   const explorer = expressionExplorer();
   const look = inspector();
-  const training = trainer(() => {});
+  const training = trainer();
   root.append(explorer.box, training.box, look.box, stepPicture().box);
   await py().ready;
   const presets = await py().call("playground.presets");
