@@ -24,7 +24,8 @@ file anyone can render later) and raises `GraphvizNotInstalled`, whose message s
 install Graphviz. If the optional `graphviz-pure` package is installed (a self-contained
 port of dot: `pip install "micrograd-gpt[viz]"`), it is used instead. The `graphviz`
 package is imported only when something is drawn, so the rest of micrograd_gpt works
-without it.
+without it. Where no program can run (a browser page), `use_renderer` gives it a
+function to draw with instead.
 """
 from __future__ import annotations
 
