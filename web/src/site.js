@@ -148,6 +148,7 @@ function addScratch() {
 }
 
 async function main() {
+  py();   // start Python first: it takes seconds, best spent while the page is read
   await setUpCells();
   if (PAGE === "exercises") {
     const { setUpExercises } = await import("./exercises.js");
@@ -157,7 +158,6 @@ async function main() {
     await setUpPlayground(py, setStatus);
   }
   addScratch();
-  py();   // start Python now: it takes a few seconds, best spent while the page is read
 }
 
 main();

@@ -28,24 +28,32 @@ async function fetchBytes(url) {
   return response.arrayBuffer();
 }
 
+// The wheels and the page's Python files, fetched while Pyodide starts.
+async function fetchPackages() {
+  const wheels = JSON.parse(decoder.decode(await fetchBytes(here("../wheels/wheels.json"))));
+  const [archives, sources] = await Promise.all([
+    Promise.all(wheels.map((name) => fetchBytes(here(`../wheels/${name}`)))),
+    Promise.all(["page_runtime.py", "playground.py"].map(
+      async (name) => [name, decoder.decode(await fetchBytes(here(name)))])),
+  ]);
+  return { archives, sources };
+}
+
 async function start() {
   postMessage({ type: "status", text: "starting Python (Pyodide)…" });
-  const [pyodide, graphviz] = await Promise.all([
+  const [pyodide, graphviz, packages] = await Promise.all([
     loadPyodide({ indexURL: here("../pyodide/") }),
     graphvizInstance(),
+    fetchPackages(),
   ]);
   pyodide.setStdout({ write: printed });
   pyodide.setStderr({ write: printed });
   // the library draws through this: DOT text in, SVG text out (viz.renderString is synchronous)
   globalThis.renderDot = (source) => graphviz.renderString(source, { format: "svg", engine: "dot" });
   postMessage({ type: "status", text: "installing micrograd_gpt…" });
-  const wheels = JSON.parse(decoder.decode(await fetchBytes(here("../wheels/wheels.json"))));
-  for (const name of wheels) {
-    pyodide.unpackArchive(await fetchBytes(here(`../wheels/${name}`)), "wheel");
-  }
+  for (const archive of packages.archives) pyodide.unpackArchive(archive, "wheel");
   pyodide.FS.mkdirTree("/home/pyodide/page");
-  for (const name of ["page_runtime.py", "playground.py"]) {
-    const code = decoder.decode(await fetchBytes(here(name)));
+  for (const [name, code] of packages.sources) {
     pyodide.FS.writeFile(`/home/pyodide/page/${name}`, code);
   }
   pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide/page')\n" +
