@@ -32,22 +32,18 @@ export function safeSvg(text) {
 }
 
 // A frame that grows to fit its page (the page posts its height; see FIT_SCRIPT).
-const FIT_SCRIPT = "<script>(function(){function fit(){parent.postMessage({microgradHeight:" +
-  "document.documentElement.scrollHeight},'*');}addEventListener('load',fit);" +
-  "new ResizeObserver(fit).observe(document.documentElement);})();<\/script>";
+// (The height of the content, not scrollHeight: that never drops below the frame's own.)
+const FIT_SCRIPT = "<script>(function(){function fit(){var r=document.documentElement" +
+  ".getBoundingClientRect();parent.postMessage({microgradHeight:Math.ceil(r.height)},'*');}" +
+  "addEventListener('load',fit);new ResizeObserver(fit).observe(document.body);})();<\/script>";
 
 export function htmlFrame(html, testid) {
   const frame = element("iframe", { sandbox: "allow-scripts", class: "mg-frame" });
   if (testid) frame.dataset.testid = testid;
   frame.srcdoc = html + FIT_SCRIPT;
-  let tallest = 0;   // the frame only grows: a page that jumps while you click is no good
   const fit = (event) => {
     if (event.source === frame.contentWindow && event.data && event.data.microgradHeight) {
-      const height = Math.min(event.data.microgradHeight + 4, 2400);
-      if (height > tallest) {
-        tallest = height;
-        frame.style.height = `${height}px`;
-      }
+      frame.style.height = `${Math.min(event.data.microgradHeight + 4, 2400)}px`;
     }
   };
   addEventListener("message", fit);
