@@ -279,6 +279,7 @@ function inspector() {
     const answer = await py().call("playground.next_token",
                                    [text.value, temperature.value, topK.value, topP.value]);
     if (answer.error) { error.textContent = answer.error; return; }
+    topK.max = String(answer.tokens.length);   // the model's vocabulary
     const rows = answer.tokens.map((t, i) => [t, answer.probabilities[i]])
       .filter(([, p]) => p > 0).sort((a, b) => b[1] - a[1]).slice(0, 12);
     chart.replaceChildren(...rows.map(([token, p]) => {
