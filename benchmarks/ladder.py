@@ -6,6 +6,8 @@
     python benchmarks/ladder.py --markdown  # also print the table as Markdown
     python benchmarks/ladder.py --only rnn tiny microgpt_network
                                             # is it attention, or the GPT's other choices?
+    python benchmarks/ladder.py --json rows.json   # also write the rows as JSON (what
+                                            # docs/record.py keeps in docs/recorded/)
 
 Each rung is its preset (presets.py: a few thousand parameters each, except the bigrams'
 729), trained on the embedded names with the same budget: the same number of steps of 8
@@ -25,6 +27,7 @@ untied output layer); the others change one of those choices at a time.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -34,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
+from micrograd_gpt.common.files import atomic_write_text  # noqa: E402
 from micrograd_gpt.training.presets import PRESETS, preset_kind  # noqa: E402
 from micrograd_gpt.training.loop import TrainConfig, evaluate, prepare_data, sample, train  # noqa: E402
 
@@ -126,6 +130,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None,
                         help=f"steps per trained rung (default {STEPS})")
     parser.add_argument("--markdown", action="store_true", help="also print Markdown")
+    parser.add_argument("--json", metavar="PATH", default=None,
+                        help="also write the rows, with what each row's model sees, as JSON")
     parser.add_argument("--only", nargs="+", default=None,
                         choices=[p for p, _ in LADDER] + [r[0] for r in EXTRA_RUNGS],
                         help="run only these rungs (and " + ", ".join(
@@ -149,6 +155,10 @@ def main(argv=None):
         print(markdown_table(rows, sees))
     print(f"\n{len(rows)} rungs in {time.perf_counter() - started:.0f} s; names data, seed 0, "
           f"{steps} steps of 8 names for each trained rung")
+    if args.json:
+        for row in rows:
+            row["sees"] = sees[row["preset"]]
+        atomic_write_text(args.json, json.dumps(rows, indent=1) + "\n")
     return rows
 
 

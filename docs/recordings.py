@@ -1,0 +1,191 @@
+"""What each benchmark recording runs, and how the chapters show its data.
+
+docs/record.py is the command; this file is its catalogue:
+
+* BENCHMARKS: each recording's commands, run as child processes from the project's root
+  (each writes its results as JSON), and a line saying what it measures;
+* RENDERERS: the tables the chapters show between `<!-- recorded NAME -->` and
+  `<!-- end recorded -->`, made from the data files;
+* sentences(chapter): the sentences of a chapter whose numbers come from a data file.
+
+A renderer takes `read`, a function from a recording's name to its data file's contents
+(see docs/record.py): {"command", "what", "runs": [{"date", "machine", "load", "seconds",
+"results"}, ...]}. Numbers that come out the same in every run (losses, node counts) are
+taken from the last run, after checking that every run agrees; times are shown as the
+range over the runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Benchmark:
+    """A recording made by running scripts: `commands` maps a key of the results to the
+    script's arguments (the script gets `--json PATH` added and writes its results there)."""
+
+    what: str
+    commands: dict
+
+    def run(self):
+        results = {}
+        env = dict(os.environ, PYTHONPATH=str(ROOT))   # this checkout, not an installed copy
+        env.pop("MICROGRAD_GPT_QUICK", None)
+        for key, arguments in self.commands.items():
+            with tempfile.TemporaryDirectory() as folder:
+                out = Path(folder) / "results.json"
+                print(f"---- {key}: python {' '.join(arguments)}", flush=True)
+                subprocess.run([sys.executable, *arguments, "--json", str(out)], cwd=ROOT,
+                               env=env, check=True)
+                results[key] = json.loads(out.read_text(encoding="utf-8"))
+        return results
+
+
+LADDER_VARIANTS = ["rnn", "tiny", "tiny_4_heads", "tiny_relu", "tiny_untied", "tiny_rms_norms",
+                   "tiny_untied_rms_norms", "microgpt_network"]
+
+BENCHMARKS = {
+    "ladder": Benchmark(
+        "chapter 11: every rung of the ladder trained 1,000 steps on the names, and the "
+        "neural bigram 3,000 steps",
+        {"ladder": ["benchmarks/ladder.py"],
+         "neural_bigram_3000": ["benchmarks/ladder.py", "--only", "neural_bigram",
+                                "--steps", "3000"]}),
+    "ladder_variants": Benchmark(
+        "chapter 11: variants of the tiny GPT's network, each trained like tiny",
+        {"variants": ["benchmarks/ladder.py", "--only", *LADDER_VARIANTS]}),
+}
+
+
+# ---- helpers for renderers -------------------------------------------------------------
+
+def runs_of(read, name):
+    """The recorded runs of `name`; a ValueError names the command when there are none."""
+    data = read(name)
+    if not data or not data.get("runs"):
+        raise ValueError(f"docs/recorded/{name}.json is missing: run python docs/record.py "
+                         f"{name}")
+    return data["runs"]
+
+
+def same_in_every_run(runs, pick, what):
+    """`pick(run)` for the last run, after checking every run gives the same."""
+    values = [pick(run) for run in runs]
+    if any(v != values[-1] for v in values):
+        raise ValueError(f"{what} differs between the recorded runs: {values}")
+    return values[-1]
+
+
+def span(values, spec):
+    """'15.5' or, when the runs differ, the range '15.5–17.2', each formatted by `spec`."""
+    low, high = format(min(values), spec), format(max(values), spec)
+    return low if low == high else f"{low}–{high}"
+
+
+def circumstances(runs):
+    """One line on how the runs were made: how many, when, how busy the machine was."""
+    cpus = sorted({run["machine"]["cpus"] for run in runs})
+    loads = [run["load"]["before"][0] for run in runs if run["load"]["before"]]
+    dates = sorted(run["date"][:10] for run in runs)
+    when = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    busy = f", load {span(loads, '.1f')} at the start" if loads else ""
+    count = "one run" if len(runs) == 1 else f"{len(runs)} runs"
+    return (f"{count}, {when}, on {'/'.join(map(str, cpus))} cores{busy}; "
+            f"Python {runs[-1]['machine']['python']}")
+
+
+# ---- chapter 11: the ladder ------------------------------------------------------------
+
+def _ladder_rows(runs, key):
+    deterministic = ("preset", "sees", "parameters", "steps", "train", "val", "samples")
+    same_in_every_run(runs, lambda r: [{k: row[k] for k in deterministic}
+                                       for row in r["results"][key]], "the ladder's losses")
+    return [run["results"][key] for run in runs]
+
+
+def ladder_table(rows_per_run):
+    """The ladder as Markdown: losses and samples from the runs (all equal), ms/step and
+    its ratio to the GPT's as the range over the runs."""
+    lines = ["| model | sees | parameters | steps | ms/step | × gpt | train loss | val loss | "
+             "samples (temperature 1) |", "|---|---|--:|--:|--:|--:|--:|--:|---|"]
+    for i, row in enumerate(rows_per_run[-1]):
+        counted = row["steps"] == 0
+        ms = [rows[i]["ms"] for rows in rows_per_run]
+        ratios = [rows[i]["ms"] / next(r["ms"] for r in rows if r["kind"] == "gpt")
+                  for rows in rows_per_run]
+        lines.append(
+            f"| `{row['preset']}` | {row['sees']} | {row['parameters']:,} | "
+            f"{'1 pass' if counted else format(row['steps'], ',')} | "
+            f"{'–' if counted else span(ms, '.1f')} | {'–' if counted else span(ratios, '.2f')} | "
+            f"{row['train']:.3f} | {row['val']:.3f} | {', '.join(row['samples'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_ladder(read):
+    runs = runs_of(read, "ladder")
+    minutes = span([run["seconds"] / 60 for run in runs], ".0f")
+    return (ladder_table(_ladder_rows(runs, "ladder")) + "\n"
+            f"(`tiny` is the GPT's preset. Recorded by `python docs/record.py ladder` "
+            f"({circumstances(runs)}): {minutes} minutes a run, with the 3,000-step "
+            "neural bigram of the text below.)\n")
+
+
+def render_ladder_variants(read):
+    runs = runs_of(read, "ladder_variants")
+    minutes = span([run["seconds"] / 60 for run in runs], ".0f")
+    return (ladder_table(_ladder_rows(runs, "variants")) + "\n"
+            f"(Recorded by `python docs/record.py ladder_variants` ({circumstances(runs)}): "
+            f"{minutes} minutes a run.)\n")
+
+
+def ladder_numbers(read):
+    """{row name: row} of the ladder and its variants, from the last runs."""
+    rows = {r["preset"]: r for r in runs_of(read, "ladder")[-1]["results"]["ladder"]}
+    longer = runs_of(read, "ladder")[-1]["results"]["neural_bigram_3000"][0]
+    rows["neural_bigram_3000"] = longer
+    variants = read("ladder_variants")
+    if variants:
+        rows |= {r["preset"]: r for r in variants["runs"][-1]["results"]["variants"]}
+    return rows
+
+
+def ladder_sentences(read):
+    rows = ladder_numbers(read)
+    val = {name: row["val"] for name, row in rows.items()}
+    said = [
+        f"**Counting → neural bigram ({val['bigram']:.3f} → {val['neural_bigram']:.3f})",
+        f"{val['neural_bigram_3000']:.3f} after 3,000 steps",
+        f"**Bigram → MLP ({val['bigram']:.3f} → {val['mlp']:.3f}): the big step.**",
+        f"**MLP → RNN ({val['mlp']:.3f} → {val['rnn']:.3f}).**",
+        f"**RNN → GRU ({val['rnn']:.3f} → {val['gru']:.3f})",
+        f"**The GPT ({val['tiny']:.3f}) comes last",
+        f"(it reaches {rows['tiny']['train']:.3f})",
+    ]
+    if "tiny_untied_rms_norms" in val:
+        def change(name):
+            return f"{val[name] - val['tiny']:+.3f}".replace("-", "−")
+        said += [f"Four heads instead of two ({change('tiny_4_heads')})",
+                 f"ReLU instead of GELU ({change('tiny_relu')})",
+                 f"A separate output layer gains a little ({change('tiny_untied')}",
+                 f"microgpt.py's norms alone make it *worse* ({change('tiny_rms_norms')})",
+                 f"with microgpt.py's norms gains {val['tiny'] - val['tiny_untied_rms_norms']:.3f}",
+                 f"({val['microgpt_network']:.3f} against {val['rnn']:.3f}"]
+    return said
+
+
+RENDERERS = {"ladder": render_ladder, "ladder_variants": render_ladder_variants}
+
+SENTENCES = {"11_bigram_to_gpt.md": [ladder_sentences]}
+
+
+def sentences(chapter, read):
+    """Every sentence chapter `chapter` (a file name) must contain, made from the data."""
+    return [s for make in SENTENCES.get(chapter, []) for s in make(read)]
