@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -181,9 +182,48 @@ def ladder_sentences(read):
     return said
 
 
+# ---- numbers read from a chapter's recorded outputs --------------------------------------
+
+def printed(read, chapter, name):
+    """What the block before `text recorded NAME` printed, in each recorded run of the
+    chapter (a file stem such as "13_scalars_to_tensors")."""
+    return [run["outputs"][name] for run in runs_of(read, chapter)]
+
+
+def found(pattern, text):
+    """The number(s) `pattern` captures in `text` (a ValueError if it is not there)."""
+    match = re.search(pattern, text, re.MULTILINE)
+    if match is None:
+        raise ValueError(f"the recorded output no longer matches {pattern!r}:\n{text}")
+    numbers = [float(g.replace(",", "")) for g in match.groups()]
+    return numbers[0] if len(numbers) == 1 else numbers
+
+
+# ---- chapter 13: what a tensor node costs -----------------------------------------------
+
+def tensor_sentences(read):
+    chapter = "13_scalars_to_tensors"
+    costs = printed(read, chapter, "cost")
+    nodes = [found(r"^tensor nodes .* ([\d.]+)x the Values", text) for text in costs]
+    said = [f"In the recorded runs ({_runs_phrase(costs)} of `python docs/record.py "
+            f"docs/13_scalars_to_tensors.md`), the two tensor nodes were {span(nodes, '.1f')} "
+            "times as fast as the Values"]
+    if all("PyTorch" in text for text in costs):
+        torch_speed = [found(r"^PyTorch .* ([\d.]+)x the Values", text) for text in costs]
+        said.append(f"and PyTorch {span(torch_speed, '.0f')} times")
+    modes = [found(r"\((\d+)x\)", text) for text in printed(read, chapter, "modes")]
+    said.append(f"forward mode took {span(modes, '.0f')} times as long as reverse mode")
+    return said
+
+
+def _runs_phrase(outputs):
+    return "one run" if len(outputs) == 1 else f"{len(outputs)} runs"
+
+
 RENDERERS = {"ladder": render_ladder, "ladder_variants": render_ladder_variants}
 
-SENTENCES = {"11_bigram_to_gpt.md": [ladder_sentences]}
+SENTENCES = {"11_bigram_to_gpt.md": [ladder_sentences],
+             "13_scalars_to_tensors.md": [tensor_sentences]}
 
 
 def sentences(chapter, read):
