@@ -246,7 +246,11 @@ def problems(path):
                      "holds (python docs/record.py --write-docs)")
     found += stale_code(path, text)
     flowing = " ".join(text.split())          # a sentence may be wrapped anywhere
-    for sentence in recordings.sentences(path.name, read_data):
+    try:
+        sentences = recordings.sentences(path.name, read_data)
+    except (ValueError, KeyError) as missing:
+        return found + [f"{path.name}: {missing}"]
+    for sentence in sentences:
         if " ".join(sentence.split()) not in flowing:
             found.append(f"{path.name}: should say, from its data file: {sentence!r}")
     return found

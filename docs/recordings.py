@@ -206,10 +206,11 @@ def tensor_sentences(read):
     costs = printed(read, chapter, "cost")
     nodes = [found(r"^tensor nodes .* ([\d.]+)x the Values", text) for text in costs]
     said = [f"In the recorded runs ({_runs_phrase(costs)} of `python docs/record.py "
-            f"docs/13_scalars_to_tensors.md`), the two tensor nodes were {span(nodes, '.1f')} "
-            "times as fast as the Values"]
-    if all("PyTorch" in text for text in costs):
-        torch_speed = [found(r"^PyTorch .* ([\d.]+)x the Values", text) for text in costs]
+            "docs/13_scalars_to_tensors.md`",
+            f"the two tensor nodes were {span(nodes, '.1f')} times as fast as the Values"]
+    torch_costs = printed(read, chapter, "cost_torch")
+    if all("PyTorch" in text for text in torch_costs):
+        torch_speed = [found(r"^PyTorch .* ([\d.]+)x the Values", text) for text in torch_costs]
         said.append(f"and PyTorch {span(torch_speed, '.0f')} times")
     modes = [found(r"\((\d+)x\)", text) for text in printed(read, chapter, "modes")]
     said.append(f"forward mode took {span(modes, '.0f')} times as long as reverse mode")
@@ -220,9 +221,71 @@ def _runs_phrase(outputs):
     return "one run" if len(outputs) == 1 else f"{len(outputs)} runs"
 
 
+# ---- chapter 10: the default run, looked inside ------------------------------------------
+
+def table_rows(text):
+    """{first cell: [the other cells as numbers]} of a printed table (its header skipped);
+    "19.6x" reads as 19.6."""
+    rows = {}
+    for line in text.splitlines()[1:]:
+        cells = line.split()
+        rows[cells[0]] = [float(c.rstrip("x")) for c in cells[1:] if c != "to"]
+    return rows
+
+
+def looking_inside_sentences(read):
+    outputs = runs_of(read, "10_looking_inside")[-1]["outputs"]
+    emma = {line.split()[0]: line.split() for line in outputs["emma"].splitlines()}
+    guesses = dict(zip(emma["emm"][4::2], map(float, emma["emm"][5::2])))
+    vowels = guesses["i"] + guesses["e"] + guesses["[a]"]
+    val_loss = found(r"validation loss ([\d.]+)", outputs["run"])
+    spread = {name: row for name, row in _named_rows(outputs["by_distance"]).items()}
+    head0, head1, uniform = spread["layer 0 head 0"], spread["layer 0 head 1"], spread["uniform"]
+    likes = found(r"head 0 looks most at: y ([\d.]+) i ([\d.]+) n ([\d.]+)", outputs["likings"])
+    health = table_rows(outputs["health"])
+    starts = table_rows(outputs["starts"])
+    mean_loss = found(r"losses: ([\d.]+)", outputs["emma"])
+    one_sided = found(r"(\d+)% of", outputs["one_sided"])
+    return [
+        f"`a` together {vowels:.2f}",
+        f"`n` ({float(emma['emma'][5]):.2f}, as in Emmanuel) ahead of the end of the name "
+        f"({float(emma['emma'][9]):.2f})",
+        f"The mean of the five losses, {mean_loss:.2f}, is "
+        f"above the model's validation loss of {val_loss:.2f}",
+        f"It puts {head0[1]:.2f} of its weight on the position itself (even attention would "
+        f"give {uniform[1]:.2f}) and little on anything more than two back ({head0[4]:.2f} "
+        f"against {uniform[4]:.2f})",
+        f"it looks at it {likes[0]:.2f}, {likes[1]:.2f} and {likes[2]:.2f} times",
+        f"with a little more on BOS ({head1[0]:.2f})",
+        f"grows from {health['1'][0]:.2f} to about {health['500'][0]:.1f}",
+        f"start {health['1'][2]:.1f} times shorter",
+        f"within a factor of two of it ({health['100'][2]:.1f}x) by step 100",
+        f"The first loss is {starts['1.0'][0]:.0f}, three times",
+        f"spread is {starts['1.0'][3]:.0f} instead of {starts['0.08'][3]:.2f}; "
+        f"{starts['1.0'][4]:.0%} of the GELU inputs",
+        f"in {one_sided:.0f}% of the rows",
+        f"only 10^{starts['1.0'][5]:.1f} of their size".replace("-", "−"),
+        f"after 150 steps the loss is {starts['1.0'][2]:.2f}",
+        f"(update ratio 10^{starts['0.001'][5]:.1f})".replace("-", "−"),
+        f"shrink their outputs to a spread of {starts['0.001'][7]:.1f}",
+        f"{starts['0.001'][1]:.2f} after 25 steps against {starts['0.08'][1]:.2f}, and "
+        f"{starts['0.001'][2]:.2f} at the end against {starts['0.08'][2]:.2f}",
+    ]
+
+
+def _named_rows(text):
+    """{row name: numbers} for a table whose row names have spaces ("layer 0 head 1")."""
+    rows = {}
+    for line in text.splitlines()[1:]:
+        name = re.match(r"(.*?)\s{2,}", line).group(1)
+        rows[name] = [float(x) for x in line[len(name):].split()]
+    return rows
+
+
 RENDERERS = {"ladder": render_ladder, "ladder_variants": render_ladder_variants}
 
-SENTENCES = {"11_bigram_to_gpt.md": [ladder_sentences],
+SENTENCES = {"10_looking_inside.md": [looking_inside_sentences],
+             "11_bigram_to_gpt.md": [ladder_sentences],
              "13_scalars_to_tensors.md": [tensor_sentences]}
 
 
