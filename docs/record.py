@@ -156,10 +156,14 @@ def record_chapter(path, append=False):
     blocks = recorded_blocks(path.read_text(encoding="utf-8"))
     if not blocks:
         raise SystemExit(f"{path.name} has no `text recorded NAME` block to record")
-    os.environ.pop("MICROGRAD_GPT_QUICK", None)  # the full run is what is recorded
+    quick = os.environ.pop("MICROGRAD_GPT_QUICK", None)  # the full run is what is recorded
     load_before, started = load_average(), time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder, working_directory(folder):
-        result = runner.run_chapter(path, echo=True, check_outputs=False)
+    try:
+        with tempfile.TemporaryDirectory() as folder, working_directory(folder):
+            result = runner.run_chapter(path, echo=True, check_outputs=False)
+    finally:
+        if quick is not None:
+            os.environ["MICROGRAD_GPT_QUICK"] = quick
     outputs = {name: result.printed[code.line].rstrip("\n") for name, _, code in blocks}
     code = {name: block.code for name, _, block in blocks}
     seconds = {name: round(result.seconds[block.line], 1) for name, _, block in blocks}
