@@ -15,7 +15,9 @@ names, Adam with the same schedule, the same seed and split. The counting bigram
 no steps: it is counted in one pass. Losses are measured on every training and every
 validation name (not a sample of them), so the columns compare exactly; ms/step is the
 median training step (forward, backward, Adam) of this run, and "x gpt" its ratio to the
-GPT's, both from this one run. Samples are drawn at temperature 1 (the model's own
+GPT's, both from this one run. With --json each row also has cpu_ms: the process's CPU
+time for the whole run divided by its steps, which other programs on a busy machine do
+not inflate (docs/record.py shows that one). Samples are drawn at temperature 1 (the model's own
 distribution, nothing sharpened), the same seed for every rung.
 
 More GPTs can be asked for by name with --only, outside the ladder: variants of `tiny`'s
@@ -83,14 +85,14 @@ def run_rung(preset, steps, seed=0, name=None, model=None):
         overrides["model"] = dict(model)
     config = TrainConfig.from_preset(preset, eval_interval=0, eval_docs=20, seed=seed,
                                      **overrides)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = train(config, quiet=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     data = prepare_data(config)
     texts = sample(result.model, data.tokenizer, 5, rng=random.Random(seed), temperature=1.0)
     return dict(preset=name or preset, kind=kind, parameters=len(result.model.parameters()),
                 steps=0 if counted else result.step, ms=1000 * statistics.median(result.step_times),
-                seconds=seconds, train=evaluate(result.model, data.train),
+                cpu_ms=1000 * cpu_seconds / max(1, result.step), seconds=seconds, train=evaluate(result.model, data.train),
                 val=evaluate(result.model, data.val), samples=texts)
 
 

@@ -114,13 +114,15 @@ def _ladder_rows(runs, key):
 
 def ladder_table(rows_per_run):
     """The ladder as Markdown: losses and samples from the runs (all equal), ms/step and
-    its ratio to the GPT's as the range over the runs."""
+    its ratio to the GPT's as the range over the runs (CPU time per step where every run
+    measured it, else the median step's wall time)."""
     lines = ["| model | sees | parameters | steps | ms/step | × gpt | train loss | val loss | "
              "samples (temperature 1) |", "|---|---|--:|--:|--:|--:|--:|--:|---|"]
+    key = "cpu_ms" if all("cpu_ms" in rows[0] for rows in rows_per_run) else "ms"
     for i, row in enumerate(rows_per_run[-1]):
         counted = row["steps"] == 0
-        ms = [rows[i]["ms"] for rows in rows_per_run]
-        ratios = [rows[i]["ms"] / next(r["ms"] for r in rows if r["kind"] == "gpt")
+        ms = [rows[i][key] for rows in rows_per_run]
+        ratios = [rows[i][key] / next(r[key] for r in rows if r["kind"] == "gpt")
                   for rows in rows_per_run]
         lines.append(
             f"| `{row['preset']}` | {row['sees']} | {row['parameters']:,} | "
@@ -167,8 +169,10 @@ def ladder_sentences(read):
         f"**Bigram → MLP ({val['bigram']:.3f} → {val['mlp']:.3f}): the big step.**",
         f"**MLP → RNN ({val['mlp']:.3f} → {val['rnn']:.3f}).**",
         f"**RNN → GRU ({val['rnn']:.3f} → {val['gru']:.3f})",
+        f"The net's training loss ({rows['neural_bigram']['train']:.3f}) is close to the "
+        f"counted one ({rows['bigram']['train']:.3f})",
         f"**The GPT ({val['tiny']:.3f}) comes last",
-        f"(it reaches {rows['tiny']['train']:.3f})",
+        f"Its training loss is also the highest ({rows['tiny']['train']:.3f})",
     ]
     if "tiny_untied_rms_norms" in val:
         def change(name):
@@ -177,7 +181,9 @@ def ladder_sentences(read):
                  f"ReLU instead of GELU ({change('tiny_relu')})",
                  f"A separate output layer gains a little ({change('tiny_untied')}",
                  f"microgpt.py's norms alone make it *worse* ({change('tiny_rms_norms')})",
-                 f"with microgpt.py's norms gains {val['tiny'] - val['tiny_untied_rms_norms']:.3f}",
+                 f"with microgpt.py's norms gains {val['tiny'] - val['tiny_untied_rms_norms']:.3f}, "
+                 "where the two single changes add up to "
+                 f"{abs(val['tiny_untied'] + val['tiny_rms_norms'] - 2 * val['tiny']):.3f}",
                  f"({val['microgpt_network']:.3f} against {val['rnn']:.3f}"]
     return said
 
