@@ -63,6 +63,9 @@ BENCHMARKS = {
     "ladder_variants": Benchmark(
         "chapter 11: variants of the tiny GPT's network, each trained like tiny",
         {"variants": ["benchmarks/ladder.py", "--only", *LADDER_VARIANTS]}),
+    "engines": Benchmark(
+        "chapter 14: ms per training step of every preset, the Value engine against torch",
+        {"engines": ["benchmarks/engines.py"]}),
 }
 
 
@@ -288,11 +291,74 @@ def _named_rows(text):
     return rows
 
 
-RENDERERS = {"ladder": render_ladder, "ladder_variants": render_ladder_variants}
+# ---- chapter 14: the Value engine against the torch engine ------------------------------
+
+def _engine_ms(runs):
+    """[{preset: {column: ms}}] per run, and the columns of the last run."""
+    per_run = [{row["preset"]: row["ms"] for row in run["results"]["engines"]["rows"]}
+               for run in runs]
+    return per_run, runs[-1]["results"]["engines"]["columns"]
+
+
+def _ms_span(values):
+    spec = ".1f" if max(values) < 100 else ",.0f"
+    return span(values, spec)
+
+
+def render_engines(read):
+    runs = runs_of(read, "engines")
+    per_run, columns = _engine_ms(runs)
+    torch_columns = [c for c in columns if c != "values"]
+    lines = ["| preset | " + " | ".join(f"{c} (ms/step)" for c in columns) + " | "
+             + " | ".join(f"values ÷ {c[6:]}" for c in torch_columns) + " |",
+             "|---" * (1 + len(columns) + len(torch_columns)) + "|"]
+    for preset in per_run[-1]:
+        estimated = preset == "medium"
+        cells = [("≈ " if estimated and c == "values" else "")
+                 + _ms_span([ms[preset][c] for ms in per_run]) for c in columns]
+        ratios = [span([ms[preset]["values"] / ms[preset][c] for ms in per_run], ",.0f") + "×"
+                  for c in torch_columns]
+        lines.append(f"| {preset} | " + " | ".join(cells + ratios) + " |")
+    return ("\n".join(lines) + "\n\n(Recorded by `python docs/record.py engines` "
+            f"({circumstances(runs)}); tiny and microgpt on the names, small and medium on "
+            "the sonnets; torch on one CPU thread. The medium preset's Value column is the "
+            "estimate that refuses it.)\n")
+
+
+def engines_sentences(read):
+    per_run, columns = _engine_ms(runs_of(read, "engines"))
+    def ratios(presets, column):
+        return [ms[p]["values"] / ms[p][column] for ms in per_run for p in presets]
+    def slower(preset):
+        return [ms[preset]["torch cpu f64"] / ms[preset]["torch cpu f32"] for ms in per_run]
+    smallest = ratios(("tiny", "microgpt"), "torch cpu f64") + ratios(("tiny", "microgpt"),
+                                                                     "torch cpu f32")
+    hours = [ms["medium"]["values"] / 3.6e6 for ms in per_run]
+    small_hours = [ms["small"]["values"] * 2000 / 3.6e6 for ms in per_run]
+    return [f"the torch engine wins only {span(smallest, '.0f')} times",
+            f"{span(ratios(['small'], 'torch cpu f32'), ',.0f')} times for `small`",
+            f"{span(ratios(['medium'], 'torch cpu f32'), ',.0f')} times for `medium`",
+            f"float64 costs {span(slower('small'), '.1f')} times float32's time for `small`, "
+            f"and {span(slower('medium'), '.1f')} for `medium`",
+            f"the rest of the message said {span(hours, '.0f')} hours a step",
+            "the torch engine took "
+            f"{span([ms['medium']['torch cpu f32'] / 1000 for ms in per_run], '.1f')} seconds "
+            "a step",
+            f"would take {span(small_hours, '.1f')} hours at the measured speed"]
+
+
+def growing_up_sentences(read):
+    minutes = [run["seconds"] / 60 for run in runs_of(read, "14_growing_up")]
+    return [f"the full runs take {span(minutes, '.0f')} minutes"]
+
+
+RENDERERS = {"ladder": render_ladder, "ladder_variants": render_ladder_variants,
+             "engines": render_engines}
 
 SENTENCES = {"10_looking_inside.md": [looking_inside_sentences],
              "11_bigram_to_gpt.md": [ladder_sentences],
-             "13_scalars_to_tensors.md": [tensor_sentences]}
+             "13_scalars_to_tensors.md": [tensor_sentences],
+             "14_growing_up.md": [engines_sentences, growing_up_sentences]}
 
 
 def sentences(chapter, read):
