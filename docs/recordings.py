@@ -230,6 +230,13 @@ def _runs_phrase(outputs):
     return "one run" if len(outputs) == 1 else f"{len(outputs)} runs"
 
 
+# ---- chapter 8: training on names ------------------------------------------------------
+
+def training_sentences(read):
+    minutes = [run["block_seconds"]["cli_run"] / 60 for run in runs_of(read, "08_training")]
+    return [f"The recorded run took {span(minutes, '.0f')} minutes"]
+
+
 # ---- chapter 10: the default run, looked inside ------------------------------------------
 
 def table_rows(text):
@@ -355,7 +362,8 @@ def growing_up_sentences(read):
 RENDERERS = {"ladder": render_ladder, "ladder_variants": render_ladder_variants,
              "engines": render_engines}
 
-SENTENCES = {"10_looking_inside.md": [looking_inside_sentences],
+SENTENCES = {"08_training.md": [training_sentences],
+             "10_looking_inside.md": [looking_inside_sentences],
              "11_bigram_to_gpt.md": [ladder_sentences],
              "13_scalars_to_tensors.md": [tensor_sentences],
              "14_growing_up.md": [engines_sentences, growing_up_sentences]}
