@@ -34,8 +34,9 @@ from micrograd_gpt.common.files import atomic_write_text  # noqa: E402
 from micrograd_gpt.training.engines import (  # noqa: E402
     ValuesEngine, estimate_values_step_seconds, make_engine)
 from micrograd_gpt.models.registry import build_model  # noqa: E402
-from micrograd_gpt.training.optim import make_schedule  # noqa: E402
-from micrograd_gpt.training.loop import TrainConfig, prepare_data  # noqa: E402
+from micrograd_gpt.training.lr_schedules import make_schedule  # noqa: E402
+from micrograd_gpt.training.data import prepare_data  # noqa: E402
+from micrograd_gpt.training.settings import TrainConfig  # noqa: E402
 
 # preset -> the data it is timed on
 PRESETS = {"tiny": "names", "microgpt": "names", "small": "text", "medium": "text"}

@@ -41,7 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from micrograd_gpt.common.files import atomic_write_text  # noqa: E402
 from micrograd_gpt.training.presets import PRESETS, preset_kind  # noqa: E402
-from micrograd_gpt.training.loop import TrainConfig, evaluate, prepare_data, sample, train  # noqa: E402
+from micrograd_gpt.training.data import prepare_data  # noqa: E402
+from micrograd_gpt.training.engines import evaluate  # noqa: E402
+from micrograd_gpt.training.loop import train  # noqa: E402
+from micrograd_gpt.training.sampling import sample  # noqa: E402
+from micrograd_gpt.training.settings import TrainConfig  # noqa: E402
 
 # from the least context to the most: (preset, what it sees)
 LADDER = [
@@ -92,8 +96,9 @@ def run_rung(preset, steps, seed=0, name=None, model=None):
     texts = sample(result.model, data.tokenizer, 5, rng=random.Random(seed), temperature=1.0)
     return dict(preset=name or preset, kind=kind, parameters=len(result.model.parameters()),
                 steps=0 if counted else result.step, ms=1000 * statistics.median(result.step_times),
-                cpu_ms=1000 * cpu_seconds / max(1, result.step), seconds=seconds, train=evaluate(result.model, data.train),
-                val=evaluate(result.model, data.val), samples=texts)
+                cpu_ms=1000 * cpu_seconds / max(1, result.step), seconds=seconds,
+                train=evaluate(result.model, data.train), val=evaluate(result.model, data.val),
+                samples=texts)
 
 
 def text_table(rows, sees):

@@ -34,13 +34,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine as engine_benchmark  # noqa: E402  (benchmarks/engine.py: the baseline Value)
 
-from micrograd_gpt import by_hand as float_floor  # noqa: E402  (the hand-written step)
+from micrograd_gpt.teaching import by_hand as float_floor  # noqa: E402  (the hand-written step)
 from micrograd_gpt.autograd.value import Value, enable_grad, no_grad, topological_order  # noqa: E402
 from micrograd_gpt.models.gpt import GPT, GPTConfig  # noqa: E402
-from micrograd_gpt.models.sampling import sample_token  # noqa: E402
+from micrograd_gpt.models.generation import sample_token  # noqa: E402
 from micrograd_gpt.training.optim import Adam  # noqa: E402
 from micrograd_gpt.training.presets import PRESETS  # noqa: E402
-from micrograd_gpt.training.loop import TrainConfig, batch_loss, prepare_data, train_step  # noqa: E402
+from micrograd_gpt.training.data import prepare_data  # noqa: E402
+from micrograd_gpt.training.engines import batch_loss, train_step  # noqa: E402
+from micrograd_gpt.training.settings import TrainConfig  # noqa: E402
 
 MICROGPT = dict(PRESETS["microgpt"]["model"])  # microgpt.py's architecture
 LARGER = dict(MICROGPT, d_model=64, num_layers=4, max_seq_len=64)
@@ -153,10 +155,10 @@ def generation_table(model_kwargs, tokens=200, repeats=3):
         rng = random.Random(1)
         out, token = [], 0
         with (no_grad() if way == "no_grad" else enable_grad()):
-            cache = stepper.new_cache()
+            cache = stepper.new_state()
             for i in range(tokens):
                 if i % T == 0:
-                    cache = stepper.new_cache()  # a fresh context (same work every way)
+                    cache = stepper.new_state()  # a fresh context (same work every way)
                 logits = stepper.step(token, cache)
                 if way != "generate()":
                     logits = [v.data for v in logits]

@@ -26,7 +26,7 @@ from micrograd_gpt import functional as F
 from micrograd_gpt.autograd.value import record_scopes
 from micrograd_gpt.common.files import atomic_write_text as write_svg
 from micrograd_gpt.models.nn import Linear, Module
-from micrograd_gpt.training.loop import training_step_graph
+from micrograd_gpt.viz import training_step_graph
 from micrograd_gpt.viz.graph import draw_dot, module_summary, draw_modules, \
     render_graph
 
@@ -119,7 +119,7 @@ def loss_curve(out):
     """The loss curves of a short run of the tiny preset on names, with the dashed
     reference lines: the uniform guess (ln |V|) and bigram counts on the same data."""
     from micrograd_gpt.viz.plots import write_loss_plot
-    from micrograd_gpt.training.loop import TrainConfig, reference_losses, train
+    from micrograd_gpt.training import TrainConfig, reference_losses, train
 
     steps = 8 if QUICK else 300
     config = TrainConfig.from_preset("tiny", steps=steps, eval_interval=max(1, steps // 6),
@@ -137,7 +137,7 @@ def looking_inside(out):
     heatmaps and its health curves."""
     from micrograd_gpt.viz.inspection import inspect_text
     from micrograd_gpt.viz.plots import health_curves
-    from micrograd_gpt.training.loop import TrainConfig, train
+    from micrograd_gpt.training import TrainConfig, train
 
     config = TrainConfig.from_preset("tiny", record_health=True,
                                      **(dict(steps=8, eval_interval=4, eval_docs=20)
@@ -157,7 +157,7 @@ def health_init(out):
     """Chapter 10: the tiny preset started from three weight scales, 150 steps each, with
     its health recorded: the loss and three health numbers side by side."""
     from micrograd_gpt.viz.plots import LineChart, PictureGrid
-    from micrograd_gpt.training.loop import TrainConfig, train
+    from micrograd_gpt.training import TrainConfig, train
 
     steps = 4 if QUICK else 150
     runs = {std: train(TrainConfig.from_preset(

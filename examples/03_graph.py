@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from micrograd_gpt import GraphvizNotInstalled, Value, draw_dot, render_graph
-from micrograd_gpt.training.loop import training_step_graph
+from micrograd_gpt.viz import training_step_graph
 from micrograd_gpt.viz.graph import module_summary
 
 

@@ -14,7 +14,7 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from micrograd_gpt.training.loop import TrainConfig, prepare_data, sample, train
+from micrograd_gpt.training import TrainConfig, prepare_data, sample, train
 
 QUICK = os.environ.get("MICROGRAD_GPT_QUICK") == "1"
 

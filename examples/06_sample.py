@@ -10,7 +10,7 @@ import random
 import sys
 
 from micrograd_gpt.training.checkpoint import load_checkpoint
-from micrograd_gpt.training.loop import TrainConfig, sample, train
+from micrograd_gpt.training import TrainConfig, sample, train
 
 QUICK = os.environ.get("MICROGRAD_GPT_QUICK") == "1"
 

@@ -43,7 +43,7 @@ def main():
     fast = model.float_copy()
 
     def on_values():
-        cache = model.new_cache()
+        cache = model.new_state()
         for t in TOKENS:
             model.step(t, cache)
 
@@ -52,7 +52,7 @@ def main():
             on_values()
 
     def on_floats():
-        cache = fast.new_cache()
+        cache = fast.new_state()
         for t in TOKENS:
             fast.step(t, cache)
 

@@ -37,7 +37,7 @@ _EXPORTS = {
     "LanguageModel": ".models.language_model",
     # training: the optimizers
     "SGD": ".training.optim", "Adam": ".training.optim", "AdamW": ".training.optim",
-    "clip_grad_norm": ".training.optim",
+    "clip_grad_norm": ".training.clip_grad",
     # looking at graphs
     "draw_dot": ".viz.graph", "render_graph": ".viz.graph",
     "GraphvizNotInstalled": ".viz.graph",

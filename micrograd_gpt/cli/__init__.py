@@ -22,7 +22,7 @@ from .. import __version__
 
 # command -> one line of help, in the order `--help` lists them
 COMMANDS = {
-    "demo": "run the seed's end-to-end demo and print its results",
+    "demo": "run the founding document's end-to-end demo and print its results",
     "graph": "draw the computation graph of an expression, or of a GPT training step",
     "trace": "print every step of forward and backward for an expression",
     "train": "train a small GPT on names (default) or any text file",

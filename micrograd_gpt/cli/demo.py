@@ -1,10 +1,11 @@
-"""`micrograd-gpt demo [--seed N]`: the seed book's end-to-end demo (book.demo), printed."""
+"""`micrograd-gpt demo [--seed N]`: the founding document's end-to-end demo (book.demo),
+printed."""
 from __future__ import annotations
 
 from ..teaching.book import demo
 
 def add_arguments(parser):
-    parser.description = ("Build the seed book's demo GPT (|V|=100, d=32, 4 heads, 2 layers, "
+    parser.description = ("Build the founding document's demo GPT (|V|=100, d=32, 4 heads, 2 layers, "
                           "context 64), score a prompt and sample ten tokens.")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
 

@@ -6,9 +6,10 @@ import time
 
 from ..autograd.value import topological_order
 from ..viz.expression import build_expression, parse_values
-from ..models.registry import MODELS
-from ..training.presets import DEFAULT_PRESETS, PRESETS, preset_kind
-from ..training.loop import training_step_graph
+from ..models.gpt import GPT
+from ..models.registry import DEFAULT_KIND, MODELS
+from ..training.presets import PRESETS, default_preset, preset_kind
+from ..viz.training_step import training_step_graph
 from ..viz.graph import (RANKDIRS, check_graph_path, draw_dot, draw_modules, format_number,
                    module_summary, render_graph)
 from .options import count, output_file, take_expression, wrote
@@ -78,11 +79,11 @@ def _preset(args):
     if args.expression:
         raise ValueError(f"give either an expression ({args.expression!r}) or --model/--gpt, "
                          "not both")
-    kind = "gpt" if args.gpt else args.model
-    if args.gpt and args.model not in (None, "gpt"):
+    kind = GPT.kind if args.gpt else args.model
+    if args.gpt and args.model not in (None, GPT.kind):
         raise ValueError(f"--gpt and --model {args.model} ask for two different models; "
                          "give one")
-    preset = args.preset or DEFAULT_PRESETS[kind or "gpt"]
+    preset = args.preset or default_preset(kind or DEFAULT_KIND)
     if kind is not None and preset_kind(preset) != kind:
         raise ValueError(f"--preset {preset} is for --model {preset_kind(preset)}, not {kind}")
     return preset

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..training.checkpoint import load_checkpoint
 from ..viz.inspection import inspect_text
 from ..viz.report import save_inspection_page
-from ..training.loop import saved_text_mode
+from ..training.sampling import saved_text_mode
 from .options import count, output_file, wrote
 from .plot import bigram_line
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..training.checkpoint import load_checkpoint
 from ..viz.plots import write_loss_plot
-from ..training.loop import saved_reference_losses
+from ..training.baselines import saved_reference_losses
 from .options import output_file, wrote
 
 

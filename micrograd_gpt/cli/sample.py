@@ -4,8 +4,8 @@ from __future__ import annotations
 import random
 
 from ..training.checkpoint import load_checkpoint
-from ..training.engines import check_engine_options, make_sampler, set_threads
-from ..training.loop import default_text_length, sample, saved_text_mode
+from ..training.engines import check_engine_options, set_threads
+from ..training.sampling import default_text_length, sample, saved_text_mode
 from .options import add_engine_arguments, count, positive_float, probability
 
 
@@ -36,8 +36,8 @@ def run(args):
     checkpoint = load_checkpoint(args.checkpoint)
     text_mode = saved_text_mode(checkpoint)
     max_new = args.max_new_tokens or (default_text_length(checkpoint.model) if text_mode else None)
-    sampler = make_sampler(args.engine, checkpoint.model, device=args.device, dtype=args.dtype)
-    texts = sample(checkpoint.model, checkpoint.tokenizer, args.num, sampler=sampler,
+    texts = sample(checkpoint.model, checkpoint.tokenizer, args.num, engine=args.engine,
+                   device=args.device, dtype=args.dtype,
                    rng=random.Random(args.seed), temperature=args.temperature,
                    top_k=args.top_k, top_p=args.top_p, prompt=args.prompt,
                    max_new_tokens=max_new, stop_at_bos=not text_mode)

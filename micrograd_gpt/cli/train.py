@@ -9,20 +9,24 @@ import shlex
 import sys
 from pathlib import Path
 
-from ..training.checkpoint import load_checkpoint
-from ..training.data import DATASETS
-from ..training.engines import check_engine_options, set_threads
 from ..common.files import same_file
-from ..models.registry import MODELS
-from ..training.presets import DEFAULT_PRESETS, PRESETS, preset_kind
-from ..training.loop import (TrainConfig, TrainingInterrupted, default_text_length, prepare_data,
-                     resumed_config, sample, schedule_change, train)
+from ..models.registry import DEFAULT_KIND, MODELS
+from ..training.checkpoint import load_checkpoint
+from ..training.data import DATASETS, prepare_data
+from ..training.engines import check_engine_options, set_threads
+from ..training.interrupt import TrainingInterrupted
+from ..training.loop import train
+from ..training.presets import PRESETS, default_preset, preset_kind
+from ..training.resume import RESUMABLE_FIELDS, resumed_config, schedule_change
+from ..training.sampling import default_text_length, sample
+from ..training.settings import TrainConfig
 from .options import add_engine_arguments, count, output_file, positive_float
 
 # train options (as parsed) -> TrainConfig fields; None means "not given: keep the preset's"
 _OVERRIDES = ("steps", "batch_size", "lr", "eval_interval", "eval_docs", "seed", "data",
               "seq_len", "record_health")
-_RESUMABLE = ("steps", "eval_interval", "eval_docs", "record_health")
+# of those, the ones a resumed run may change (the rule is resume.RESUMABLE_FIELDS)
+_RESUMABLE = tuple(name for name in _OVERRIDES if name in RESUMABLE_FIELDS)
 # options that mean nothing for a model fit in one pass (the counting bigram)
 _GRADIENT_ONLY = ("steps", "batch_size", "lr", "eval_interval")
 
@@ -57,7 +61,7 @@ def add_arguments(p):
                         "the GPT's context; 16 for the other models)")
     p.add_argument("--preset", default=None, choices=list(PRESETS),
                    help="model size and training settings (default: the model's own: "
-                        + ", ".join(f"{kind} {name}" for kind, name in DEFAULT_PRESETS.items())
+                        + ", ".join(f"{kind} {cls.default_preset}" for kind, cls in MODELS.items())
                         + ")")
     p.add_argument("--steps", type=count(1), default=None,
                    help="training steps in total (with --resume: the run's planned total "
@@ -116,7 +120,7 @@ def run(args):
     print(f"final: train loss {result.train_loss:.4f} | val loss {result.val_loss:.4f} | {how}")
     print(f"checkpoint: {result.checkpoint}")
     if args.samples:
-        _print_samples(result, args.samples, args.temperature)
+        _print_samples(result, args, args.samples)
     print("next:")
     print(f"  micrograd-gpt sample --checkpoint {result.checkpoint}")
     print(f"  micrograd-gpt plot --checkpoint {result.checkpoint}")
@@ -151,11 +155,13 @@ def _report_interruption(stopped):
     return 130
 
 
-def _print_samples(result, num, temperature):
-    print(f"samples (temperature {temperature:g}):")
+def _print_samples(result, args, num):
+    """`num` texts from the trained model, run by the engine that trained it."""
+    print(f"samples (temperature {args.temperature:g}):")
     text_mode = result.text_mode
     texts = sample(result.model, result.tokenizer, num, rng=random.Random(result.config.seed),
-                   temperature=temperature, sampler=result.engine.sampler(),
+                   temperature=args.temperature, engine=args.engine, device=args.device,
+                   dtype=args.dtype,
                    max_new_tokens=default_text_length(result.model) if text_mode else None,
                    stop_at_bos=not text_mode)
     for text in texts:
@@ -183,13 +189,13 @@ def _config(args):
                  if getattr(args, name) is not None}
     if args.text:
         overrides["text_mode"] = True
-    preset = args.preset or DEFAULT_PRESETS[args.model or "gpt"]
+    preset = args.preset or default_preset(args.model or DEFAULT_KIND)
     kind = preset_kind(preset)
     if args.model is not None and args.model != kind:
         raise ValueError(f"--preset {preset} is for --model {kind}, not {args.model}; leave "
                          f"out --preset for the {args.model} model's own")
     if not MODELS[kind].trained_by_gradient:
-        given = [f"--{o.replace('_', '-')}" for o in _GRADIENT_ONLY if getattr(args, o) is not None]
+        given = [_option(o) for o in _GRADIENT_ONLY if getattr(args, o) is not None]
         if given:
             raise ValueError(f"{', '.join(given)} does not apply to --model {kind}: it is "
                              "counted in one pass over the data, not trained by gradient "
@@ -200,13 +206,13 @@ def _config(args):
 def _resume_config(args):
     """For `--resume`: the checkpoint's settings; only options that a resumed run may
     change are allowed."""
-    fixed = [f"--{o.replace('_', '-')}"
-             for o in ("model", "preset", "data", "batch_size", "lr", "seed", "seq_len")
-             if getattr(args, o) is not None] + (["--text"] if args.text else [])
+    fixed = [_option(o) for o in ("model", "preset", *_OVERRIDES)
+             if o not in _RESUMABLE and getattr(args, o) is not None]
+    fixed += ["--text"] if args.text else []
     if fixed:
         raise ValueError(f"{', '.join(fixed)} cannot be given with --resume: the run "
-                         "continues with the checkpoint's settings (only --steps, --health, "
-                         "--eval-interval and --eval-docs may change)")
+                         "continues with the checkpoint's settings (only "
+                         f"{', '.join(map(_option, _RESUMABLE))} may change)")
     checkpoint = load_checkpoint(args.resume)
     changes = {name: getattr(args, name) for name in _RESUMABLE
                if getattr(args, name) is not None}
@@ -215,3 +221,8 @@ def _resume_config(args):
     if note and args.quiet:  # train() prints it unless quiet; it matters either way
         print(note, file=sys.stderr)
     return config
+
+
+def _option(name):
+    """The command-line option of a setting: "eval_docs" -> "--eval-docs"."""
+    return "--health" if name == "record_health" else f"--{name.replace('_', '-')}"

@@ -60,7 +60,7 @@ class CausalSelfAttention(Module):
         out_h = Σ_s a_s · v_h,s                    a weighted average of the values
         y = Wo · concat(out_0 .. out_{h-1})        [d]
 
-    The four weight matrices (Wq, Wk, Wv, Wo: 4d² parameters) have no bias, as in the seed.
+    The four weight matrices (Wq, Wk, Wv, Wo: 4d² parameters) have no bias, as in the book.
     """
 
     def __init__(self, d_model, num_heads, rng=None, std=0.02):

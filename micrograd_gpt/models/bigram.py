@@ -103,7 +103,7 @@ class _Bigram(LanguageModel):
     def new_state(self):
         return None
 
-    def _step(self, token, state):
+    def forward_token(self, token, state):
         if state is not None:
             raise ValueError(f"state: a bigram keeps no state (new_state() is None), "
                              f"got {state!r}")
@@ -133,6 +133,8 @@ class CountingBigram(_Bigram):
 
     kind = "bigram"
     config_class = BigramConfig
+    default_preset = "bigram"
+    torch_twin = "micrograd_gpt.models.torch_twins.TorchCountingBigram"
     trained_by_gradient = False
 
     def __init__(self, config, rng=None):  # rng: for the interface; counting draws nothing
@@ -175,6 +177,8 @@ class NeuralBigram(_Bigram):
 
     kind = "neural_bigram"
     config_class = NeuralBigramConfig
+    default_preset = "neural_bigram"
+    torch_twin = "micrograd_gpt.models.torch_twins.TorchNeuralBigram"
 
     def __init__(self, config, rng=None):
         if not isinstance(config, NeuralBigramConfig):

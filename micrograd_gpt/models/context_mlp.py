@@ -19,7 +19,7 @@ the beginning of the name is gone, so it cannot count how long the name is, and 
 match a letter 5 places back. And each slot of the window has its own weights in W_h: what
 it learned about an "a" in slot 1 does not carry over to an "a" in slot 2.
 
-The derivatives: the tanh layer's is 1 − h² (beside `tanh` in engine.py); an embedding row
+The derivatives: the tanh layer's is 1 − h² (beside `tanh` in autograd/value.py); an embedding row
 gets the sum of the gradients of every slot and position that looked it up. The state of a
 sequence is just its window (`new_state`: `context` times "before the start"), so the
 model reads a sequence of any length, one position at a time, like every model here.
@@ -90,6 +90,8 @@ class ContextMLP(LanguageModel):
 
     kind = "mlp"
     config_class = ContextMLPConfig
+    default_preset = "mlp"
+    torch_twin = "micrograd_gpt.models.torch_twins.TorchContextMLP"
 
     @classmethod
     def count_parameters(cls, config):
@@ -114,7 +116,7 @@ class ContextMLP(LanguageModel):
         """The window of an empty sequence: `context` times "before the start"."""
         return [self.before_start] * self.config.context
 
-    def _step(self, token, window):
+    def forward_token(self, token, window):
         self._check_window(window)
         window.append(token)
         del window[0]                                     # slide: keep the last `context`

@@ -1,6 +1,6 @@
 """The GPT: configuration, transformer block, model, parameter count and generation.
 
-The architecture is the seed's (and GPT-2's), written with the modules of `nn.py`:
+The architecture is the book's (and GPT-2's), written with the modules of `nn.py`:
 
     tokens [T] -> token embedding + position embedding          [T][d]
                -> (ln_emb, only with embedding_norm=True)
@@ -16,7 +16,8 @@ see the `microgpt` preset in presets.py).
 
 Positions are processed one at a time over a key/value cache (see attention.py), so the
 training forward and token-by-token generation share every line of code. The interface
-(forward, loss, generate, ...) is the one every language model shares: see lm.py.
+(forward, loss, generate, ...) is the one every language model shares: see
+language_model.py.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ NORMS = ("layernorm", "rmsnorm")
 
 @dataclass
 class GPTConfig:
-    """The sizes and choices that define a GPT (the seed's names).
+    """The sizes and choices that define a GPT (the book's names).
 
     `dataclasses.asdict(config)` gives plain values, and `GPTConfig(**d)` rebuilds it.
     """
@@ -54,7 +55,7 @@ class GPTConfig:
     #                               the first block (microgpt.py); GPT-2 has none
     final_norm: bool = True   # ln_f after the last block (GPT-2); microgpt.py has none
     activation: str = "gelu"  # the MLP's nonlinearity: "gelu" (GPT-2's tanh form) or "relu"
-    tie_weights: bool = True  # unembedding = token embedding (seed, GPT-2); False adds lm_head
+    tie_weights: bool = True  # unembedding = token embedding (book, GPT-2); False adds lm_head
     init_std: float = 0.02    # weights start as N(0, init_std²), as in GPT-2
     fused: bool = True        # fused n-ary nodes (fast); False: plain binary ops (teaching)
 
@@ -90,11 +91,11 @@ def count_parameters(config):
     none (elementwise_affine=False); there are 2N of them in the blocks, plus ln_f
     (final_norm) and ln_emb (embedding_norm) when present.
 
-    The seed prints 2|V|d + ..., counting the tied unembedding twice; that contradicts
+    The book prints 2|V|d + ..., counting the tied unembedding twice; that contradicts
     both its "(tied)" and its own "~117M" for GPT-2 small. The formula above, for GPT-2
     small (|V|=50257, T=1024, d=768, N=12), gives 124,356,864 ≈ 124.4M; GPT-2 itself
     also has biases in its attention and MLP layers (9d per block), which makes its
-    published 124,439,808. The seed's demo configuration (|V|=100, d=32, h=4, N=2, T=64)
+    published 124,439,808. The book's demo configuration (|V|=100, d=32, h=4, N=2, T=64)
     has 30,144, and karpathy's microgpt.py (|V|=27, d=16, N=1, T=16, untied, norms
     without gain) 4,192.
 
@@ -175,6 +176,8 @@ class GPT(LanguageModel):
 
     kind = "gpt"
     config_class = GPTConfig
+    default_preset = "tiny"
+    torch_twin = "micrograd_gpt.models.torch_twins.TorchGPT"
 
     def __init__(self, config, rng=None):
         if not isinstance(config, GPTConfig):
@@ -199,18 +202,16 @@ class GPT(LanguageModel):
     def max_context(self):
         return self.config.max_seq_len
 
-    def new_cache(self):
-        """An empty key/value cache: one KVCache per block (the GPT's per-sequence state)."""
+    def new_state(self):
+        """The GPT's memory of a sequence: an empty key/value cache, one KVCache per block."""
         return [KVCache(self.config.num_heads) for _ in range(self.config.num_layers)]
-
-    new_state = new_cache
 
     @classmethod
     def count_parameters(cls, config):
         """`count_parameters(config)`, the formula: nothing is built."""
         return count_parameters(config)
 
-    def _step(self, token, cache):
+    def forward_token(self, token, cache):
         self._check_cache(cache)
         position = len(cache[0])
         if position >= self.config.max_seq_len:
@@ -234,7 +235,7 @@ class GPT(LanguageModel):
         if (not isinstance(cache, list) or len(cache) != c.num_layers
                 or not all(isinstance(layer, KVCache) and len(layer.keys) == c.num_heads
                            for layer in cache)):
-            raise ValueError(f"cache: must come from this model's new_cache() ({c.num_layers} "
+            raise ValueError(f"cache: must come from this model's new_state() ({c.num_layers} "
                              f"layer(s) of {c.num_heads} head(s)), got {cache!r}")
 
     def extra_repr(self):

@@ -6,25 +6,32 @@ checkpoints, the command line and the pictures ask nothing more of a model than 
 class describes, so a bigram table, an MLP, an RNN and a GPT (the ladder of chapter 11)
 are all trained, sampled, saved and drawn by the same code.
 
-What a model writes (a subclass of `LanguageModel`, registered in models.MODELS):
+What a model writes (a subclass of `LanguageModel`, listed in registry.MODEL_CLASSES):
 
-    kind                 its name in the registry: "bigram", "neural_bigram", "mlp",
-                         "rnn", "gpt" (what `--model` and a checkpoint's model_kind say)
+    kind                 its name: "bigram", "neural_bigram", "mlp", "rnn", "gpt" (what
+                         `--model` and a checkpoint's model_kind say)
     config_class         a dataclass of its sizes and choices, with at least vocab_size;
                          `config_class(**asdict(c))` rebuilds it (a checkpoint stores the
                          fields); an optional `fused` field picks fused or plain nodes
+    default_preset       the name of the preset `train --model KIND` starts from
+                         (training/presets.py: its sizes and training settings)
+    torch_twin           where its PyTorch twin is, as a dotted name
+                         ("micrograd_gpt.models.torch_twins.TorchGPT"), so that nothing
+                         imports torch before the torch engine asks; None: no twin
     __init__(config, rng=None)   draws its initial weights with `rng` (a random.Random)
     max_context          how many tokens it can look back on (None: no limit). forward
                          and loss refuse longer sequences; generate crops to it
     new_state()          the memory of one sequence before its first token: the GPT's
                          key/value cache, the RNN's hidden vector, the MLP's window of the
                          last tokens, None for the bigram
-    _step(token, state)  the logits [V] (a new list) for what follows `token`, given the
-                         tokens before it in `state`; updates `state` to include `token`.
-                         A whole sequence is a loop of `_step`: there is no second forward
-                         to keep equal to it. Forward code uses `micrograd_gpt.autograd.functional`
-                         and plain-number constants only (see `check_plain`), so the same
-                         code runs on a `float_copy()` without building a graph
+    forward_token(token, state)  the logits [V] (a new list) for what follows `token`,
+                         given the tokens before it in `state`; updates `state` to include
+                         `token`. It is the model's forward for one position, as a
+                         PyTorch module's `forward`: a whole sequence is a loop of it, so
+                         there is no second forward to keep equal to it. Forward code uses
+                         `micrograd_gpt.autograd.functional` and plain-number constants
+                         only (see `check_plain`), so the same code runs on a
+                         `float_copy()` without building a graph
     trained_by_gradient  True (default): `train()` takes optimizer steps on `loss`.
     fit(documents)       only when trained_by_gradient is False: sets the weights in one
                          pass over the training documents (the counting bigram)
@@ -33,7 +40,8 @@ What a model writes (a subclass of `LanguageModel`, registered in models.MODELS)
 What it gets from here and from `Module`:
 
     forward(tokens)      logits [T][V]: row t scores every candidate for token t+1
-    step(token, state)   `_step` with its checks
+    step(token, state)   `forward_token` with its checks: call `step`, write
+                         `forward_token` (as you call a PyTorch module and write `forward`)
     loss(tokens)         mean next-token cross-entropy: tokens[:-1] predict tokens[1:]
     generate(prompt, n)  n sampled tokens after the prompt (no graph: see `float_copy`)
     parameters(), named_parameters(), state_dict(), load_state_dict(), zero_grad(),
@@ -47,9 +55,9 @@ for them to show (the GPT's attention weights); such extras are optional.
 from __future__ import annotations
 
 from ..autograd import functional as F
-from ..common.checks import check_choice, check_int, check_rng, check_token_ids
+from ..common.checks import check_choice, check_token_ids
 from .nn import Module
-from .sampling import check_sampling, sample_token
+from .generation import check_generate_arguments, sample_token
 
 __all__ = ["LanguageModel", "check_plain"]
 
@@ -57,8 +65,10 @@ __all__ = ["LanguageModel", "check_plain"]
 class LanguageModel(Module):
     """Base class of every model that predicts the next token (see the module docstring)."""
 
-    kind = None
-    config_class = None
+    kind = None            # the kind's name (registry.MODELS)
+    config_class = None    # the dataclass of its sizes and choices
+    default_preset = None  # the preset `train --model KIND` starts from
+    torch_twin = None      # "package.module.Class" of its PyTorch twin; None: no twin
     trained_by_gradient = True  # False: `fit(documents)` sets the weights (no optimizer)
 
     # ---- what a model writes -------------------------------------------------------------
@@ -72,8 +82,10 @@ class LanguageModel(Module):
         """The memory of one sequence, before its first token."""
         raise NotImplementedError(f"{type(self).__name__} must define new_state()")
 
-    def _step(self, token, state):
-        raise NotImplementedError(f"{type(self).__name__} must define _step()")
+    def forward_token(self, token, state):
+        """The logits [V] for what follows `token`, after the tokens held in `state`;
+        adds `token` to `state`. Every model kind writes this (see the module docstring)."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward_token()")
 
     def fit(self, documents):
         """Set the weights in one pass over `documents` (lists of token ids); only models
@@ -107,7 +119,7 @@ class LanguageModel(Module):
         self.check_tokens(tokens, "tokens", max_length=self.max_context)
         with F.fused_ops(self.fused), F.weights_fixed():  # (weights read once per forward)
             state = self.new_state()
-            return [self._step(token, state) for token in tokens]
+            return [self.forward_token(token, state) for token in tokens]
 
     def step(self, token, state):
         """Logits [V] for `token` at the next position of `state`; adds it to `state`.
@@ -116,7 +128,7 @@ class LanguageModel(Module):
         """
         self.check_tokens([token], "token", max_length=1)
         with F.fused_ops(self.fused):
-            return self._step(token, state)
+            return self.forward_token(token, state)
 
     def loss(self, tokens, reduction="mean"):
         """Next-token cross-entropy: tokens[:-1] predict tokens[1:].
@@ -138,7 +150,7 @@ class LanguageModel(Module):
                  rng=None, stop_token=None):
         """Sample up to `max_new_tokens` new tokens after `prompt`; returns only the new ones.
 
-        Each step turns the last logits into probabilities (see `sampling.sample_token`:
+        Each step turns the last logits into probabilities (see `generation.sample_token`:
         temperature, then top-k, then top-p) and draws one token with `rng` (a
         random.Random; None means random.Random(0), so the same call gives the same tokens).
         Stops early right after emitting `stop_token`, if given (it is the last element
@@ -149,11 +161,8 @@ class LanguageModel(Module):
         cropped to the last `max_context` tokens and the state rebuilt from them, which is
         what nanoGPT computes.
         """
-        self.check_tokens(prompt, "prompt")  # any length: generate() crops it
-        check_int("max_new_tokens", max_new_tokens, 0)
-        check_sampling(temperature, top_k, top_p)
-        check_int("stop_token", stop_token, 0, self.vocab_size - 1, none_ok=True)
-        rng = check_rng("rng", rng)
+        rng = check_generate_arguments(self.vocab_size, prompt, max_new_tokens, temperature,
+                                       top_k, top_p, rng, stop_token)
         sequence, new_tokens = list(prompt), []
         if max_new_tokens == 0:
             return new_tokens
@@ -167,7 +176,7 @@ class LanguageModel(Module):
             if token == stop_token or len(new_tokens) == max_new_tokens:
                 return new_tokens
             if limit is None or fed < limit:
-                logits = check_plain(fast._step(token, state), type(self).__name__)
+                logits = check_plain(fast.forward_token(token, state), type(self).__name__)
                 fed += 1
             else:  # the context is full: crop to the last `limit` tokens, rebuild the state
                 state, logits, fed = _prefill(fast, sequence[-limit:])
@@ -184,7 +193,7 @@ def _prefill(fast, context):
     state = fast.new_state()
     with F.fused_ops(fast.fused):
         for token in context:
-            logits = fast._step(token, state)
+            logits = fast.forward_token(token, state)
     return state, check_plain(logits, type(fast).__name__), len(context)
 
 

@@ -143,6 +143,8 @@ class RNN(LanguageModel):
 
     kind = "rnn"
     config_class = RNNConfig
+    default_preset = "rnn"
+    torch_twin = "micrograd_gpt.models.torch_twins.TorchRNN"
 
     @classmethod
     def count_parameters(cls, config):
@@ -163,7 +165,7 @@ class RNN(LanguageModel):
         """Before the first token the memory is `start` (learned, like any weight)."""
         return RNNState(list(self.start))
 
-    def _step(self, token, state):
+    def forward_token(self, token, state):
         if not isinstance(state, RNNState) or len(state.h) != self.config.d_hidden:
             raise ValueError(f"state: must come from this model's new_state(), got {state!r}")
         state.h = self.cell(self.wte(token), state.h)   # [e], [H] -> [H]

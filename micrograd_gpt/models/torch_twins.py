@@ -6,8 +6,12 @@ twins likewise: the bigrams are a row lookup, the MLP takes every window at once
 runs its cell in a loop over positions (a recurrence cannot be done all at once). Parameters
 carry the Value model's names (`blocks.0.attn.wq.weight`, ...) and shapes, so weights move
 between the two with `state_dict()` (see interop.py) and the two can be compared number by
-number. Optional: this file needs PyTorch (`pip install "micrograd-gpt[torch]"`); nothing
-else in the model layer imports it.
+number. Each twin also generates: `twin.generate(...)` takes the arguments of
+`LanguageModel.generate` and makes the same draws from the same `rng`.
+
+Each Value model names its twin by a dotted name (`GPT.torch_twin`), so this file is
+imported only when a twin is asked for. Optional: it needs PyTorch (`pip install
+"micrograd-gpt[torch]"`); nothing else in the model layer imports it.
 """
 from __future__ import annotations
 
@@ -19,8 +23,10 @@ except ImportError as error:  # pragma: no cover - depends on the machine
     raise ImportError("micrograd_gpt.models.torch_twins needs PyTorch: "
                       "pip install 'micrograd-gpt[torch]'") from error
 
-__all__ = ["TorchGPT", "TorchCountingBigram", "TorchNeuralBigram", "TorchContextMLP",
-           "TorchRNN", "TORCH_MODELS"]
+from .generation import check_generate_arguments, sample_token
+
+__all__ = ["TorchLanguageModel", "TorchGPT", "TorchCountingBigram", "TorchNeuralBigram",
+           "TorchContextMLP", "TorchRNN"]
 
 
 def _norm(config, dtype):
@@ -90,8 +96,15 @@ class TorchBlock(nn.Module):
 
 
 class TorchLanguageModel(nn.Module):
-    """What every twin shares: token ids [T] or [B, T] in, logits [..., T, V] out, and the
-    loss of one sequence. A twin defines `batch_logits(tokens)` for a batch [B, T]."""
+    """What every twin shares: token ids [T] or [B, T] in, logits [..., T, V] out, the loss
+    of one sequence, and generation. A twin defines `batch_logits(tokens)` for a batch
+    [B, T] and calls `super().__init__(config)`."""
+
+    max_context = None  # how many tokens it can look back on (None: no limit)
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
 
     def forward(self, tokens):
         single = tokens.dim() == 1
@@ -102,13 +115,38 @@ class TorchLanguageModel(nn.Module):
         """Mean next-token cross-entropy of one sequence [T+1], like LanguageModel.loss."""
         return TF.cross_entropy(self(tokens[:-1]), tokens[1:])
 
+    @torch.no_grad()
+    def generate(self, prompt, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
+                 rng=None, stop_token=None):
+        """Up to `max_new_tokens` sampled tokens after `prompt` (a list of ids); only the new
+        ones are returned, ending early right after `stop_token`: LanguageModel.generate's
+        rules and draws (each token from `generation.sample_token` on the last position's
+        logits of at most `max_context` tokens), so the same `rng` gives the same tokens."""
+        rng = check_generate_arguments(self.config.vocab_size, prompt, max_new_tokens,
+                                       temperature, top_k, top_p, rng, stop_token)
+        sequence, new_tokens = list(prompt), []
+        while len(new_tokens) < max_new_tokens:
+            token = sample_token(self._next_logits(sequence), temperature, top_k, top_p, rng)
+            new_tokens.append(token)
+            sequence.append(token)
+            if token == stop_token:
+                break
+        return new_tokens
 
-class TorchGPT(nn.Module):
+    def _next_logits(self, sequence):
+        """Plain-float logits [V] after the last token, seeing at most max_context tokens
+        (what the Value model's cache does when generate() crops the context)."""
+        context = sequence if self.max_context is None else sequence[-self.max_context:]
+        device = next(self.parameters()).device
+        tokens = torch.tensor(context, dtype=torch.long, device=device)
+        return self(tokens)[-1].to("cpu", torch.float64).tolist()
+
+
+class TorchGPT(TorchLanguageModel):
     """gpt.GPT on tensors. Takes token ids [T] or [B, T] and returns logits [..., T, V]."""
 
     def __init__(self, config, dtype=torch.float64):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         d = config.d_model
         self.wte = nn.Embedding(config.vocab_size, d, dtype=dtype)
         self.wpe = nn.Embedding(config.max_seq_len, d, dtype=dtype)
@@ -120,10 +158,11 @@ class TorchGPT(nn.Module):
         if not config.tie_weights:
             self.lm_head = _linear(d, config.vocab_size, dtype)
 
-    def forward(self, tokens):
-        single = tokens.dim() == 1
-        if single:
-            tokens = tokens.unsqueeze(0)
+    @property
+    def max_context(self):
+        return self.config.max_seq_len
+
+    def batch_logits(self, tokens):  # [B, T] -> [B, T, V]
         positions = torch.arange(tokens.shape[1], device=tokens.device)
         x = self.wte(tokens) + self.wpe(positions)
         if self.config.embedding_norm:
@@ -132,20 +171,14 @@ class TorchGPT(nn.Module):
             x = block(x)
         if self.config.final_norm:
             x = self.ln_f(x)
-        logits = x @ self.wte.weight.T if self.config.tie_weights else self.lm_head(x)
-        return logits[0] if single else logits
-
-    def loss(self, tokens):
-        """Mean next-token cross-entropy of one sequence [T+1], like GPT.loss."""
-        logits = self(tokens[:-1])
-        return TF.cross_entropy(logits, tokens[1:])
+        return x @ self.wte.weight.T if self.config.tie_weights else self.lm_head(x)
 
 
 class TorchCountingBigram(TorchLanguageModel):
     """bigram.CountingBigram: the logits after token a are row a of the log-probabilities."""
 
     def __init__(self, config, dtype=torch.float64):
-        super().__init__()
+        super().__init__(config)
         V = config.vocab_size
         self.log_probs = nn.Parameter(torch.zeros(V, V, dtype=dtype))
 
@@ -157,7 +190,7 @@ class TorchNeuralBigram(TorchLanguageModel):
     """bigram.NeuralBigram: the logits after token a are row a of W (an embedding)."""
 
     def __init__(self, config, dtype=torch.float64):
-        super().__init__()
+        super().__init__(config)
         self.logits = nn.Embedding(config.vocab_size, config.vocab_size, dtype=dtype)
 
     def batch_logits(self, tokens):  # [B, T] -> [B, T, V]
@@ -169,8 +202,7 @@ class TorchContextMLP(TorchLanguageModel):
     embedding stands for "before the start")."""
 
     def __init__(self, config, dtype=torch.float64):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         V, e, H = config.vocab_size, config.d_embed, config.d_hidden
         self.wte = nn.Embedding(V + 1, e, dtype=dtype)
         self.hidden = nn.Linear(config.context * e, H, dtype=dtype)
@@ -215,7 +247,7 @@ class TorchRNN(TorchLanguageModel):
     """rnn.RNN: the cell in a loop over positions, from the learned `start`."""
 
     def __init__(self, config, dtype=torch.float64):
-        super().__init__()
+        super().__init__(config)
         e, H = config.d_embed, config.d_hidden
         self.wte = nn.Embedding(config.vocab_size, e, dtype=dtype)
         self.start = nn.Parameter(torch.zeros(H, dtype=dtype))
@@ -231,7 +263,3 @@ class TorchRNN(TorchLanguageModel):
             states.append(h)
         return self.lm_head(torch.stack(states, dim=1))  # [B, T, H] -> [B, T, V]
 
-
-# model kind (models.py) -> its twin
-TORCH_MODELS = {"bigram": TorchCountingBigram, "neural_bigram": TorchNeuralBigram,
-                "mlp": TorchContextMLP, "rnn": TorchRNN, "gpt": TorchGPT}

@@ -1,4 +1,4 @@
-"""The seed's functional API (the book's Appendix A), built on the GPT classes.
+"""The book's functional API (its Appendix A), built on the GPT classes.
 
 The book writes its GPT as functions: `make_gpt_params`, `gpt_forward`, `softmax`,
 `generate`, `count_parameters` and an end-to-end `demo`. They keep the book's names and

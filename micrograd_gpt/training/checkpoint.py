@@ -4,7 +4,7 @@ A checkpoint holds everything needed to use the model *and* to continue training
 where it stopped:
 
     format, version     what this file is ("micrograd-gpt-checkpoint", version 1)
-    model_kind          which model (models.py): "gpt", "rnn", ... (absent in older files: "gpt")
+    model_kind          which model (models/registry.py): "gpt", "rnn", ... (absent in older files: "gpt")
     model_config        the fields of the model's config (dataclasses.asdict)
     tokenizer           CharTokenizer.to_dict()
     weights             model.state_dict(): name -> nested lists of floats

@@ -26,10 +26,12 @@ from importlib import resources
 
 from ..common.checks import check_bool, check_int, check_number, check_str
 from ..common.files import read_text
+from .settings import sequence_length
 
 __all__ = [
     "CharTokenizer", "DATASETS", "load_dataset", "read_text_file", "split_lines",
-    "chunk_text", "train_val_split", "PreparedData", "prepare_documents", "bigram_loss",
+    "chunk_text", "train_val_split", "PreparedData", "prepare_documents", "prepare_data",
+    "bigram_loss",
 ]
 
 # name -> (file inside micrograd_gpt/datasets/, how it is cut into documents)
@@ -249,6 +251,14 @@ def prepare_documents(source, max_seq_len, text_mode=False, val_fraction=0.1, se
         text_mode=text_mode, fingerprint=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         num_documents=len(documents),
         num_cropped=sum(len(ids) > limit for ids in train_ids + val_ids))
+
+
+def prepare_data(config):
+    """The documents of the run `config` (a TrainConfig) describes, read, split (by its
+    seed) and encoded: a `PreparedData`."""
+    return prepare_documents(config.data, sequence_length(config),
+                             text_mode=config.uses_text_mode(),
+                             val_fraction=config.val_fraction, seed=config.seed)
 
 
 # -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Engines: what does the arithmetic of a training step, Values or PyTorch tensors.
 
-The training loop (train.py) is written once. It draws the batches, sets the learning rate
+The training loop (loop.py) is written once. It draws the batches, sets the learning rate
 from the schedule, evaluates, prints and saves checkpoints; for the arithmetic it asks an
 *engine*, an object with these parts:
 
@@ -10,7 +10,6 @@ from the schedule, evaluates, prints and saves checkpoints; for the arithmetic i
     step(batch, lr, clip)    one optimizer update on a batch: returns (loss, grad_norm)
     evaluate(documents)      the mean next-token loss over documents, no gradients
     sync_model()             copy the engine's current weights into `model`; returns it
-    sampler()                something with LanguageModel.generate's signature
     describe()               one line for the log: what runs where
     rank, world_size, is_main    which of several processes this is (torchrun); 0, 1, True
     close()                  let go of what the engine holds (processes, devices)
@@ -19,7 +18,7 @@ Two engines:
 
 * "values" (the default, `ValuesEngine` below): the model's own Values, `loss.backward()`
   and the optimizers of optim.py. Every number is a node you can draw and trace.
-* "torch" (torch_engine.py, needs PyTorch): the model's PyTorch twin (torch_models.py)
+* "torch" (torch_engine.py, needs PyTorch): the model's PyTorch twin (models/torch_twins.py)
   and `torch.optim`, on a CPU or a GPU, in float32 or float64, and under `torchrun` in
   several processes with DistributedDataParallel. In float64 it computes the same losses
   as the Value engine, step for step, to ~1e-12 (the tests check 1e-9).
@@ -41,12 +40,13 @@ from ..autograd.value import Tape
 from ..models.gpt import GPTConfig, count_parameters
 from ..models.language_model import LanguageModel, check_plain
 from ..models.registry import build_model
-from .optim import clip_grad_norm, make_optimizer
+from .clip_grad import clip_grad_norm
+from .optim import make_optimizer
 from .presets import PRESETS, needs_torch
 
 __all__ = [
-    "ENGINES", "DEFAULT_ENGINE", "ValuesEngine", "make_engine", "make_sampler", "set_threads",
-    "check_engine_options",
+    "ENGINES", "DEFAULT_ENGINE", "ValuesEngine", "make_engine", "set_threads",
+    "check_engine_options", "import_torch_engine",
     "check_engine_fits", "estimate_values_step_seconds", "cyclic_gc_paused", "batch_loss",
     "train_step", "evaluate", "INSTALL_TORCH",
 ]
@@ -163,10 +163,6 @@ class ValuesEngine:
         """The model: its Values are the weights, nothing to copy."""
         return self.model
 
-    def sampler(self):
-        """The model's float copy: generation without a graph (LanguageModel.generate)."""
-        return self.model.float_copy()
-
     def describe(self):
         """One line for the log and the checkpoint: what does the arithmetic."""
         return "values (pure Python: one graph node per number)"
@@ -185,7 +181,7 @@ def make_engine(name, model, config, device=None, dtype=None):
     if check_engine_options(name, device=device, dtype=dtype) == "values":
         _refuse_several_processes()
         return ValuesEngine(model, config)
-    return _torch_engine().TorchEngine(model, config, device=device, dtype=dtype)
+    return import_torch_engine().TorchEngine(model, config, device=device, dtype=dtype)
 
 
 def _refuse_several_processes():
@@ -195,14 +191,6 @@ def _refuse_several_processes():
     if processes.strip() not in ("", "1"):
         raise ValueError(f"engine: torchrun started {processes} processes, but only the torch "
                          "engine shares the work between processes: add --engine torch")
-
-
-def make_sampler(name, model, device=None, dtype=None):
-    """Something that generates from `model` the way `model.generate` does: its float copy
-    ("values"), or its PyTorch twin on `device` ("torch": much faster for big models)."""
-    if check_engine_options(name, device=device, dtype=dtype) == "values":
-        return model.float_copy()
-    return _torch_engine().TorchSampler(model, device=device, dtype=dtype)
 
 
 def check_engine_options(name, device=None, dtype=None, threads=None):
@@ -226,11 +214,11 @@ def set_threads(name, threads=None):
     busy 2-core machine the small preset's step took 36 ms with one thread, 359 ms with
     two). The Value engine has no threads to set (None only)."""
     if check_engine_options(name, threads=threads) == "torch":
-        _torch_engine().torch.set_num_threads(check_int("threads", 1 if threads is None
+        import_torch_engine().torch.set_num_threads(check_int("threads", 1 if threads is None
                                                         else threads, 1))
 
 
-def _torch_engine():
+def import_torch_engine():
     """torch_engine.py, imported on first use; without PyTorch a ValueError that says how
     to install it (the command line prints it as one line)."""
     try:

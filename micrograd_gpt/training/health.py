@@ -22,7 +22,7 @@ per module:
   Δw = lr · grad, which is makemore's lr·|grad|/|w|; with Adam, Δw is Adam's own step.
 
 `measure_step(model, batch, take_step)` takes one training step and returns these numbers
-as plain data (train.py stores them in the checkpoint's history, under "health", when
+as plain data (loop.py stores them in the checkpoint's history, under "health", when
 `TrainConfig(record_health=True)`). The activations are read with forward hooks on a
 `float_copy()` of the model before the step, running the same forward the step runs; the
 gradients are those the step computed.
@@ -167,7 +167,7 @@ def parameter_stats(model, before, grad_scale=1.0):
 
 def measure_step(model, batch, take_step):
     """Take one training step, `take_step()` (which returns `(loss, grad_norm)` as
-    `train.train_step` does), and measure the model's health around it.
+    `engines.train_step` does), and measure the model's health around it.
 
     Returns `(loss, grad_norm, record)`; `record` is plain data: {"grad_norm": the
     gradient's length before clipping, "activations": activation_stats(model, batch)

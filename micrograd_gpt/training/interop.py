@@ -1,6 +1,6 @@
 """Move a model's weights to PyTorch and back (torch is optional: imported when called).
 
-`to_torch(model)` builds the model's PyTorch twin (torch_models.py), a float64
+`to_torch(model)` builds the model's PyTorch twin (models/torch_twins.py), a float64
 `torch.nn.Module` that computes exactly what the Value model computes, with the same
 parameter names (`blocks.0.attn.wq.weight`, ...), so the two can be compared number by
 number or the weights trained on one and used by the other. `from_torch(torch_module,

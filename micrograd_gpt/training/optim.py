@@ -1,4 +1,4 @@
-"""Optimizers (SGD, Adam, AdamW), learning-rate schedules and gradient clipping.
+"""Optimizers (SGD, Adam, AdamW): each moves the parameters downhill along their gradients.
 
 An optimizer holds a list of parameters (Value leaves) and, after `loss.backward()` has
 filled in their `.grad`, moves each one a little way downhill with `step()`. They are
@@ -12,8 +12,8 @@ print (`opt.momentum_buffers`, `opt.m`, `opt.v`):
 Every update follows the formula PyTorch documents for `torch.optim.SGD/Adam/AdamW`, and the
 tests check the numbers against PyTorch in float64.
 
-A schedule is a function from the step number to a learning rate; the trainer sets
-`opt.lr = schedule(step)` before each `opt.step()`.
+Beside them: lr_schedules.py (the learning rate at each step: the trainer sets
+`opt.lr = schedule(step)` before each `opt.step()`) and clip_grad.py (`clip_grad_norm`).
 """
 from __future__ import annotations
 
@@ -24,9 +24,8 @@ from ..common.checks import (check_bool, check_choice, check_fields, check_int, 
                      check_numbers, check_values, describe)
 
 __all__ = [
-    "Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm",
-    "constant_lr", "linear_decay_lr", "cosine_lr", "make_schedule", "make_optimizer",
-    "OPTIMIZERS", "SCHEDULES", "OPTIMIZER_TYPES", "check_optimizer_state",
+    "Optimizer", "SGD", "Adam", "AdamW", "make_optimizer", "OPTIMIZERS", "OPTIMIZER_TYPES",
+    "check_optimizer_state",
 ]
 
 
@@ -294,115 +293,3 @@ def check_optimizer_state(state, num_params, expected_type=None):
                                         low, min_length=0)
                     for name, low in cls._buffers.items()},
     }
-
-
-# -------------------------------------------------------------------------------------
-# Gradient clipping
-# -------------------------------------------------------------------------------------
-def clip_grad_norm(params, max_norm):
-    """Scale all gradients down together so that their overall length is at most
-    `max_norm`, and return that length *before* clipping (like
-    `torch.nn.utils.clip_grad_norm_`):
-
-        total_norm = sqrt(sum of g**2 over every parameter)
-        if total_norm > max_norm:  g = g * max_norm / (total_norm + 1e-6)
-
-    The direction of the step is unchanged; only a rare huge gradient is tamed. A nan or
-    infinite gradient cannot be tamed (any scale of it is still nan or inf): that raises
-    a ValueError naming the parameter, since the training has already gone wrong.
-    """
-    max_norm = check_number("max_norm", max_norm, 0, low_open=True)
-    params = list(params)
-    try:
-        total_norm = math.sqrt(math.fsum(p.grad * p.grad for p in params))
-    except AttributeError:  # something without a .grad: say what
-        check_values("params", params)
-        raise
-    if not math.isfinite(total_norm):
-        total_norm = _overflowing_norm(params)
-    scale = max_norm / (total_norm + 1e-6)
-    if scale < 1.0:
-        for p in params:
-            p.grad *= scale
-    return total_norm
-
-
-def _overflowing_norm(params):
-    """The length of the gradient when the plain sum of squares overflowed: each g is
-    divided by the largest |g| first (sqrt(Σ g²) = M·sqrt(Σ (g/M)²)), so finite gradients
-    always give a finite length; a nan or infinite gradient is refused."""
-    grads = [p.grad for p in params]
-    bad = next((i for i, g in enumerate(grads) if not math.isfinite(g)), None)
-    if bad is not None:
-        raise ValueError(f"clip_grad_norm: parameter {bad} has gradient {grads[bad]}, which "
-                         "no clipping can make finite; the training has diverged (lower the "
-                         "learning rate, or look for the first non-finite value)")
-    biggest = max(abs(g) for g in grads)
-    return biggest * math.sqrt(math.fsum((g / biggest) ** 2 for g in grads))
-
-
-# -------------------------------------------------------------------------------------
-# Learning-rate schedules: step (0, 1, ..., total_steps - 1) -> learning rate
-# -------------------------------------------------------------------------------------
-def constant_lr(lr):
-    """The same learning rate at every step."""
-    lr = check_number("lr", lr, 0)
-
-    def schedule(step):
-        check_int("step", step, 0)
-        return lr
-    return schedule
-
-
-def linear_decay_lr(lr, total_steps, warmup_steps=0, final_lr=0.0):
-    """Warm up linearly for `warmup_steps`, then decay linearly from `lr` toward
-    `final_lr`, reaching it at step `total_steps`:
-
-        lr_t = final_lr + (lr - final_lr) * (1 - (t - w) / (total_steps - w))
-
-    With no warm-up and final_lr = 0 this is microgpt's `lr * (1 - step / num_steps)`."""
-    return _warmup_then(lr, total_steps, warmup_steps,
-                        lambda progress: final_lr + (lr - final_lr) * (1.0 - progress))
-
-
-def cosine_lr(lr, total_steps, warmup_steps=0, min_lr=0.0):
-    """Warm up linearly for `warmup_steps`, then follow half a cosine from `lr` down to
-    `min_lr` at step `total_steps` (as `torch.optim.lr_scheduler.CosineAnnealingLR`):
-
-        lr_t = min_lr + (lr - min_lr) * (1 + cos(pi * (t - w) / (total_steps - w))) / 2
-    """
-    return _warmup_then(lr, total_steps, warmup_steps, lambda progress: min_lr + (
-        lr - min_lr) * (1.0 + math.cos(math.pi * progress)) / 2.0)
-
-
-def _warmup_then(lr, total_steps, warmup_steps, decay):
-    """A schedule: over the first w = `warmup_steps` steps the rate climbs linearly,
-    lr·1/w, lr·2/w, ..., lr·w/w (never exactly 0); after that it is `decay(progress)`, with
-    progress = (t - w) / (total_steps - w) going from 0 at the end of the warm-up to 1 at
-    `total_steps`."""
-    check_number("lr", lr, 0)
-    check_int("total_steps", total_steps, 1)
-    check_int("warmup_steps", warmup_steps, 0, total_steps - 1)
-
-    def schedule(step):
-        check_int("step", step, 0, total_steps)  # total_steps itself: the final rate
-        if step < warmup_steps:
-            return lr * (step + 1) / warmup_steps
-        return decay((step - warmup_steps) / (total_steps - warmup_steps))
-    return schedule
-
-
-SCHEDULES = ("constant", "linear", "cosine")
-
-
-def make_schedule(name, lr, total_steps, warmup_steps=0):
-    """A schedule by name: "constant", "linear" or "cosine". The last two decay toward 0,
-    which they reach at step `total_steps`, one past the last step (0 .. total_steps - 1):
-    the last step itself still uses a small rate (lr / (total_steps - warmup_steps) for
-    "linear")."""
-    check_choice("lr_schedule", name, SCHEDULES)
-    if name == "constant":
-        return constant_lr(lr)
-    if name == "linear":
-        return linear_decay_lr(lr, total_steps, warmup_steps)
-    return cosine_lr(lr, total_steps, warmup_steps)

@@ -3,21 +3,22 @@
 `micrograd-gpt train --preset NAME` starts from one of these; every option given on the
 command line then overrides the preset's value. Each preset is two dicts: `model` (the
 model's config fields except vocab_size, which comes from the data) and `train`
-(TrainConfig fields), and optionally `kind`, the model kind it is for (models.py; "gpt"
-when absent); a preset with `"engine": "torch"` is too big for Values and needs
-`--engine torch`. `micrograd-gpt train --model KIND` without --preset uses DEFAULT_PRESETS[KIND].
-Times are for the embedded `names` data, measured on a 2-core machine.
+(TrainConfig fields), and optionally `kind`, the model kind it is for (models/registry.py;
+"gpt" when absent); a preset with `"engine": "torch"` is too big for Values and needs
+`--engine torch`. `micrograd-gpt train --model KIND` without --preset uses the preset the
+kind's class names (`MODELS[KIND].default_preset`). Times are for the embedded `names`
+data, measured on a 2-core machine.
 """
 from __future__ import annotations
 
 from ..common.checks import check_choice
 from ..models.registry import DEFAULT_KIND, MODELS
 
-__all__ = ["PRESETS", "DEFAULT_PRESET", "DEFAULT_PRESETS", "preset_kind", "presets_of",
+__all__ = ["PRESETS", "DEFAULT_PRESET", "default_preset", "preset_kind", "presets_of",
            "needs_torch"]
 
 PRESETS = {
-    # The default: the seed's architecture (LayerNorm, GELU, tied unembedding) at its
+    # The default: the book's architecture (LayerNorm, GELU, tied unembedding) at its
     # smallest useful size. About a minute; the samples already look like names. The
     # weights start wider than GPT-2's 0.02 (microgpt's 0.08): with d=16 that trains
     # noticeably faster (validation loss 2.25 instead of 2.30 after these 500 steps).
@@ -84,10 +85,12 @@ PRESETS.update({
             "train": dict(_LADDER_TRAINING)},
 })
 
-DEFAULT_PRESET = "tiny"
-# `--model KIND` without `--preset`: this preset
-DEFAULT_PRESETS = {"gpt": DEFAULT_PRESET, "bigram": "bigram", "neural_bigram": "neural_bigram",
-                   "mlp": "mlp", "rnn": "rnn"}
+DEFAULT_PRESET = MODELS[DEFAULT_KIND].default_preset  # "tiny": what `train()` trains
+
+
+def default_preset(kind):
+    """The preset model `kind` starts from when no preset is given (its class says which)."""
+    return MODELS[check_choice("kind", kind, tuple(MODELS))].default_preset
 
 
 def preset_kind(name):

@@ -1,7 +1,7 @@
 """The torch engine: the same training step on tensors, with torch.optim, on a CPU or a GPU,
 in one process or several (torchrun + DistributedDataParallel).
 
-What stays the Value engine's (train.py does it for both): the data and its tokenizer, the
+What stays the Value engine's (loop.py does it for both): the data and its tokenizer, the
 batches (the same seeded `random.Random`), the learning-rate schedule, the evaluation
 documents, the progress line, the checkpoints and the samples. What changes is who does
 the arithmetic of a step:
@@ -9,11 +9,11 @@ the arithmetic of a step:
 1. the batch becomes two tensors [B, T]: the inputs (each document but its last token) and
    the targets (each document but its first), short documents padded at the end with a
    target that `cross_entropy` ignores (`ignore_index`), so a pad changes nothing;
-2. the model's PyTorch twin (torch_models.py: the same computation, all positions at once)
+2. the model's PyTorch twin (models/torch_twins.py: the same computation, all positions at once)
    gives the logits [B, T, V], and the loss is the sum of the cross-entropies divided by the
    number of predictions in the batch, exactly the Value engine's `batch_loss`;
 3. `loss.backward()`, `torch.nn.utils.clip_grad_norm_` (the same formula as
-   optim.clip_grad_norm) and `torch.optim.SGD/Adam/AdamW` (the same formulas as optim.py).
+   clip_grad.clip_grad_norm) and `torch.optim.SGD/Adam/AdamW` (the same formulas as optim.py).
 
 In float64 this is the Value engine's step up to rounding (the tests check 1e-9 over 20
 steps). In float32 it is what everyone trains with.
@@ -31,12 +31,12 @@ the weights stay equal everywhere; the first process (rank 0) alone prints and s
 Backend: gloo on CPUs, nccl on GPUs (one GPU per process: cuda:LOCAL_RANK).
 
 **Checkpoints.** The weights go back to the Value model (plain floats, the same names) and
-the optimizer state is saved in optim.py's format (one number per parameter, in the Value
+the optimizer state is saved in optim.py's format (torch_optimizer.py) (one number per parameter, in the Value
 model's order), so a checkpoint does not depend on the engine that wrote it.
 """
 from __future__ import annotations
 
-import inspect
+import importlib
 import os
 
 try:
@@ -48,12 +48,11 @@ except ImportError as error:  # pragma: no cover - depends on the machine
     raise ImportError("micrograd_gpt.training.torch_engine needs PyTorch: "
                       "pip install 'micrograd-gpt[torch]'") from error
 
-from ..common.checks import check_choice, check_int, check_rng
-from .optim import SGD, Adam, AdamW, check_optimizer_state
-from ..models.sampling import check_sampling, sample_token
-from ..models.torch_twins import TORCH_MODELS
+from ..common.checks import check_choice
+from ..models.registry import MODEL_CLASSES
+from .torch_optimizer import TorchOptimizer
 
-__all__ = ["TorchEngine", "TorchSampler", "TorchOptimizer", "twin_of", "copy_weights_into",
+__all__ = ["TorchEngine", "twin_class", "twin_of", "copy_weights_into",
            "DTYPES"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -64,18 +63,27 @@ EVAL_CHUNK = 64         # documents per forward when evaluating (bounds the memo
 # -------------------------------------------------------------------------------------
 # Weights: Value model <-> twin
 # -------------------------------------------------------------------------------------
-def twin_of(model, dtype=torch.float64, device="cpu"):
-    """The PyTorch twin of the Value model `model` (torch_models.py), holding a copy of its
-    weights in `dtype` on `device`."""
-    twin_class = TORCH_MODELS.get(model.kind)
-    if twin_class is None:
+def twin_class(model):
+    """The class of the PyTorch twin of `model` (a Value model or its class), imported from
+    the dotted name the class carries (`GPT.torch_twin`)."""
+    if model.torch_twin is None:
+        with_twins = ", ".join(cls.kind for cls in MODEL_CLASSES if cls.torch_twin)
         raise ValueError(f"model: no PyTorch twin for the model kind {model.kind!r} "
-                         f"(there are twins for: {', '.join(TORCH_MODELS)})")
-    twin = twin_class(model.config, dtype=dtype)
+                         f"(there are twins for: {with_twins})")
+    module_name, _, class_name = model.torch_twin.rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def twin_of(model, dtype="float64", device="cpu"):
+    """The PyTorch twin of the Value model `model` (models/torch_twins.py), holding a copy of
+    its weights in `dtype` ("float32", "float64" or a torch dtype) on `device` ("cpu",
+    "cuda", "cuda:N"; None: a GPU when there is one)."""
+    dtype = dtype if isinstance(dtype, torch.dtype) else _dtype(dtype)
+    twin = twin_class(model)(model.config, dtype=dtype)
     state = {name: torch.tensor(values, dtype=torch.float64)
              for name, values in model.state_dict().items()}
     twin.load_state_dict(state, strict=True)  # copies, rounding to `dtype`
-    return twin.to(device)
+    return twin.to(_device(device))
 
 
 def copy_weights_into(model, twin):
@@ -103,105 +111,6 @@ def _device(device):
 
 def _dtype(dtype):
     return DTYPES[check_choice("dtype", "float32" if dtype is None else dtype, tuple(DTYPES))]
-
-
-# -------------------------------------------------------------------------------------
-# The optimizer, saved in optim.py's format
-# -------------------------------------------------------------------------------------
-# our optimizer name -> (optim.py's class, torch's class); our buffer -> torch's state key
-_OPTIMIZERS = {"sgd": (SGD, torch.optim.SGD), "adam": (Adam, torch.optim.Adam),
-               "adamw": (AdamW, torch.optim.AdamW)}
-_BUFFERS = {"momentum_buffers": "momentum_buffer", "m": "exp_avg", "v": "exp_avg_sq"}
-
-
-class TorchOptimizer:
-    """`torch.optim.SGD`, `Adam` or `AdamW`, set up with the run's settings, whose
-    `state_dict()` and `load_state_dict()` speak optim.py's format: the same type name,
-    settings and step count, and each buffer (Adam's m and v, SGD's momentum) as one flat
-    list of numbers in the order of the Value model's `parameters()`. A checkpoint written
-    by either engine therefore resumes with either engine.
-
-    `named_params`: (name, torch parameter) in the order of the Value model's tensors.
-    """
-
-    def __init__(self, config, named_params):
-        self.params = [param for _, param in named_params]
-        ours, theirs = _OPTIMIZERS[config.optimizer]
-        self.kind = ours
-        settings = dict(lr=config.lr, weight_decay=config.weight_decay)
-        if ours is SGD:
-            settings.update(momentum=config.momentum)
-        else:
-            settings.update(betas=tuple(config.betas), eps=config.eps)
-        self.torch_optimizer = theirs(self.params, **settings)
-        self.steps = 0
-        # the settings optim.py's optimizer of this type saves: lr, betas, eps, ...
-        self._settings = tuple(inspect.signature(ours.check_settings).parameters)
-
-    @property
-    def lr(self):
-        return self.torch_optimizer.param_groups[0]["lr"]
-
-    @lr.setter
-    def lr(self, value):
-        for group in self.torch_optimizer.param_groups:
-            group["lr"] = value
-
-    def zero_grad(self):
-        """Forget the gradients (set_to_none: the next backward writes them afresh)."""
-        self.torch_optimizer.zero_grad(set_to_none=True)
-
-    def step(self):
-        """One update of every parameter from its `.grad` (torch.optim does it)."""
-        self.torch_optimizer.step()
-        self.steps += 1
-
-    def state_dict(self):
-        """optim.Optimizer.state_dict()'s format (see the class docstring)."""
-        group = self.torch_optimizer.param_groups[0]
-        return {
-            "type": self.kind.__name__,
-            "hyperparameters": {name: group[name] for name in self._settings},
-            "steps": self.steps,
-            "buffers": {name: self._flat(_BUFFERS[name]) for name in self.kind._buffers},
-        }
-
-    def _flat(self, key):
-        """State `key` of every parameter, flattened and joined (zeros where there is none)."""
-        state = self.torch_optimizer.state
-        parts = [state.get(p, {}).get(key) for p in self.params]
-        parts = [torch.zeros_like(p) if part is None else part
-                 for p, part in zip(self.params, parts)]
-        return torch.cat([part.detach().reshape(-1).to("cpu", torch.float64)
-                          for part in parts]).tolist()
-
-    def load_state_dict(self, state):
-        """Restore a state saved by either engine, checked through first as optim.py's
-        optimizers check it (a ValueError says what does not fit)."""
-        state = check_optimizer_state(state, sum(p.numel() for p in self.params),
-                                      expected_type=self.kind)
-        for group in self.torch_optimizer.param_groups:
-            group.update(state["hyperparameters"])
-        self.steps = state["steps"]
-        self._load_buffers(state["buffers"])
-
-    def _load_buffers(self, buffers):
-        """Cut the flat buffers into one tensor per parameter and hand them to torch."""
-        self.torch_optimizer.state.clear()
-        if self.steps == 0:
-            return  # nothing happened yet: torch starts its state at the first step
-        if self.kind is SGD and not self.torch_optimizer.param_groups[0]["momentum"]:
-            return  # plain SGD keeps no state
-        columns = {name: torch.tensor(buffers[name], dtype=torch.float64)
-                   for name in self.kind._buffers}
-        start = 0
-        for p in self.params:
-            state = {_BUFFERS[name]: flat[start:start + p.numel()].reshape(p.shape).to(p)
-                     for name, flat in columns.items()}
-            if self.kind is not SGD:
-                state["step"] = torch.tensor(float(self.steps))
-            self.torch_optimizer.state[p] = state
-            start += p.numel()
 
 
 # -------------------------------------------------------------------------------------
@@ -309,10 +218,6 @@ class TorchEngine:
         """Copy the twin's weights into the Value model; returns the model."""
         return copy_weights_into(self.model, self.twin)
 
-    def sampler(self):
-        """Generation with the twin as it is now (TorchSampler)."""
-        return TorchSampler(self.model, twin=self.twin)
-
     def describe(self):
         """What runs where, e.g. "torch 2.13.0, cpu, float32, 2 processes (...)"."""
         return self._description
@@ -352,47 +257,3 @@ def _environment_int(name, default):
     except ValueError:
         raise ValueError(f"{name}: the environment variable must be a whole number (torchrun "
                          f"sets it), got {text!r}") from None
-
-
-# -------------------------------------------------------------------------------------
-# Generation
-# -------------------------------------------------------------------------------------
-class TorchSampler:
-    """Generates from a Value model's PyTorch twin: `generate` takes the arguments of
-    `LanguageModel.generate` and makes the same draws from the same `rng`, since each
-    next token comes from `sampling.sample_token` on the last position's logits of (at most
-    `max_context` of) the sequence so far. Much faster than the Value model's float copy
-    for a big model. `twin`: an existing twin to use (default: a new one of `model`).
-    """
-
-    def __init__(self, model, device=None, dtype=None, twin=None):
-        self.model = model
-        self.max_context = model.max_context
-        self.twin = twin if twin is not None else twin_of(model, _dtype(dtype), _device(device))
-        self.device = next(self.twin.parameters()).device
-
-    @torch.no_grad()
-    def generate(self, prompt, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
-                 rng=None, stop_token=None):
-        """Up to `max_new_tokens` sampled tokens after `prompt`; only the new ones are
-        returned, ending early right after `stop_token` (LanguageModel.generate's rules)."""
-        self.model.check_tokens(prompt, "prompt")
-        check_int("max_new_tokens", max_new_tokens, 0)
-        check_sampling(temperature, top_k, top_p)
-        check_int("stop_token", stop_token, 0, self.model.vocab_size - 1, none_ok=True)
-        rng = check_rng("rng", rng)
-        sequence, new_tokens = list(prompt), []
-        while len(new_tokens) < max_new_tokens:
-            token = sample_token(self._next_logits(sequence), temperature, top_k, top_p, rng)
-            new_tokens.append(token)
-            sequence.append(token)
-            if token == stop_token:
-                break
-        return new_tokens
-
-    def _next_logits(self, sequence):
-        """Plain-float logits [V] after the last token, seeing at most max_context tokens
-        (what the Value model's cache does when generate() crops the context)."""
-        context = sequence if self.max_context is None else sequence[-self.max_context:]
-        tokens = torch.tensor(context, dtype=torch.long, device=self.device)
-        return self.twin(tokens)[-1].to("cpu", torch.float64).tolist()

@@ -11,7 +11,7 @@ notebook shows it inline; `render_graph(dot, "graph.svg")` writes SVG, PNG or PD
 Graphs of whole models are far too big to draw node by node (one GPT training step is
 tens of thousands of nodes), so nodes carry the dotted name of the module that created
 them when they are built inside `engine.record_scopes()` (`scope_of(node)`, e.g.
-"blocks.0.attn"; `train.training_step_graph` does this):
+"blocks.0.attn"; `viz.training_step.training_step_graph` does this):
 
 * `draw_dot(root, group="module")` draws each module's nodes inside a labelled frame;
 * `draw_dot(root, collapse=True)` draws one box per module, with its node count and its

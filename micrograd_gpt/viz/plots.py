@@ -27,7 +27,7 @@ from ..common.checks import (check_bool, check_choice, check_instance, check_int
                      check_numbers, check_str)
 from ..common.files import atomic_write_text
 
-__all__ = ["LineChart", "BarChart", "loss_curve", "loss_curve_svg", "write_loss_plot", "moving_average",
+__all__ = ["LineChart", "BarChart", "loss_curve", "write_loss_plot", "moving_average",
            "nice_ticks", "AttentionMaps", "health_curves", "PictureGrid", "weight_color",
            "PALETTE"]
 
@@ -329,7 +329,7 @@ def loss_curve(history, title="loss", vocab_size=None, bigram=None):
 
     Two dashed lines say what the numbers mean: with `vocab_size`, the loss of guessing
     uniformly, ln |V| (where a fresh model starts); with `bigram`, the loss of counting
-    which character follows which (see `train.reference_losses`), which a model must beat
+    which character follows which (see `training.baselines.reference_losses`), which a model must beat
     to show that it uses more than the previous character.
     """
     check_instance("history", history, dict, 'a dict {"train": [[step, loss], ...], "val": [...]}')
@@ -357,11 +357,6 @@ def loss_curve(history, title="loss", vocab_size=None, bigram=None):
     if bigram is not None:
         chart.add_reference(bigram, f"bigram counts: {bigram:.2f}", COLORS["bigram"])
     return chart
-
-
-def loss_curve_svg(history, title="loss", vocab_size=None, bigram=None):
-    """The SVG text of `loss_curve(...)`."""
-    return loss_curve(history, title, vocab_size, bigram).to_svg()
 
 
 def write_loss_plot(history, path, title="loss", vocab_size=None, bigram=None):

@@ -12,7 +12,7 @@ from micrograd_gpt.autograd.value import (Tape, Value, enable_grad, is_grad_enab
                                   module_scope, no_grad, record_scopes, scope_of,
                                   topological_order)
 from micrograd_gpt.training.optim import Adam
-from micrograd_gpt.training.loop import train_step
+from micrograd_gpt.training.engines import train_step
 
 INIT = Value.__init__  # the usual one, for checking that every switch puts it back
 

@@ -10,7 +10,8 @@ import pytest
 from helpers import run_main as run  # micrograd-gpt in this process
 from micrograd_gpt.training.checkpoint import load_checkpoint
 from micrograd_gpt.viz.inspection import inspect_text
-from micrograd_gpt.training.loop import TrainConfig, reference_losses
+from micrograd_gpt.training.baselines import reference_losses
+from micrograd_gpt.training.settings import TrainConfig
 
 pytestmark = pytest.mark.slow  # whole (short) training runs
 

@@ -1,5 +1,6 @@
 """`micrograd-gpt train | sample | plot`: short runs in-process, one real subprocess, and
 bad arguments (one clear message, exit code 2, no traceback)."""
+import dataclasses
 import os
 import subprocess
 import sys
@@ -8,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from micrograd_gpt.cli import main
+from micrograd_gpt.cli import build_parser, main
 from micrograd_gpt.training.checkpoint import load_checkpoint
+from micrograd_gpt.training.resume import RESUMABLE_FIELDS
+from micrograd_gpt.training.settings import TrainConfig
 
 # a few steps of the default (tiny) preset
 QUICK = ["--steps", "3", "--eval-interval", "2", "--eval-docs", "20", "--quiet"]
@@ -114,6 +117,34 @@ def test_bad_file_contents_and_resume_options(trained, tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+# a value for each train option that sets a TrainConfig field (None: a flag)
+OPTION_VALUES = {"steps": "3", "eval_interval": "0", "eval_docs": "5", "record_health": None,
+                 "batch_size": "2", "lr": "0.5", "seed": "3", "seq_len": "5", "data": "text",
+                 "model": "rnn", "preset": "small"}
+
+
+def test_with_resume_exactly_the_resumable_settings_may_be_given(trained, tmp_path, capsys):
+    """One list decides (resume.RESUMABLE_FIELDS): an option for a setting in it is taken
+    with --resume, any other is refused, and the message names those that may change."""
+    path, _ = trained
+    parser = build_parser("train")._subparsers._group_actions[0].choices["train"]
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    options = {a.dest: a.option_strings[0] for a in parser._actions if a.dest in fields}
+    assert set(options) == set(OPTION_VALUES)
+    may_change = [options[name] for name in options if name in RESUMABLE_FIELDS]
+    assert "--steps" in may_change and "--lr" not in may_change
+    for name, option in options.items():
+        value = [] if OPTION_VALUES[name] is None else [OPTION_VALUES[name]]
+        code = main(["train", "--resume", str(path), option, *value, "--quiet",
+                     "--samples", "0", "--out", str(tmp_path / f"{name}.json")])
+        err = capsys.readouterr().err
+        if name in RESUMABLE_FIELDS:
+            assert code == 0, err
+        else:
+            assert code == 2 and f"{option} cannot be given with --resume" in err, err
+            assert all(other in err.split("only ")[1] for other in may_change), err
 
 
 @pytest.mark.slow

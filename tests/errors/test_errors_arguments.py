@@ -14,10 +14,14 @@ from micrograd_gpt.autograd.value import Value
 from micrograd_gpt.autograd.gradcheck import gradcheck
 from micrograd_gpt.models.gpt import GPT, GPTConfig
 from micrograd_gpt.models.registry import build_model
-from micrograd_gpt.training.optim import Adam, make_schedule
+from micrograd_gpt.training.lr_schedules import make_schedule
+from micrograd_gpt.training.optim import Adam
 from micrograd_gpt.viz.plots import LineChart, loss_curve, moving_average, nice_ticks
 from micrograd_gpt.viz.tracing import format_trace, trace
-from micrograd_gpt.training.loop import TrainConfig, evaluate, sample, train
+from micrograd_gpt.training.engines import evaluate
+from micrograd_gpt.training.loop import train
+from micrograd_gpt.training.sampling import sample
+from micrograd_gpt.training.settings import TrainConfig
 from micrograd_gpt.viz.graph import draw_dot, render_graph
 
 NAN, INF = float("nan"), float("inf")

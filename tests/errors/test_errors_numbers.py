@@ -14,9 +14,11 @@ from micrograd_gpt.training.data import CharTokenizer
 from micrograd_gpt.autograd.value import Value
 from micrograd_gpt.models.gpt import GPT, GPTConfig
 from micrograd_gpt.models.nn import Embedding, LayerNorm, Linear, RMSNorm
-from micrograd_gpt.training.optim import SGD, Adam, AdamW, clip_grad_norm, make_optimizer
-from micrograd_gpt.models.sampling import sample_token
-from micrograd_gpt.training.loop import TrainConfig, sample
+from micrograd_gpt.training.clip_grad import clip_grad_norm
+from micrograd_gpt.training.optim import SGD, Adam, AdamW, make_optimizer
+from micrograd_gpt.models.generation import sample_token
+from micrograd_gpt.training.sampling import sample
+from micrograd_gpt.training.settings import TrainConfig
 
 NAN, INF = float("nan"), float("inf")
 
@@ -352,13 +354,13 @@ def test_linear_arguments(kwargs, fragment):
 
 def test_a_cache_from_another_model_is_refused():
     model = small_gpt(num_layers=2)
-    others = [small_gpt(num_layers=1).new_cache(), small_gpt(num_layers=3).new_cache(),
-              small_gpt(num_layers=2, num_heads=4).new_cache(), None, [1, 2],
-              KVCache(2), model.new_cache()[:1]]
+    others = [small_gpt(num_layers=1).new_state(), small_gpt(num_layers=3).new_state(),
+              small_gpt(num_layers=2, num_heads=4).new_state(), None, [1, 2],
+              KVCache(2), model.new_state()[:1]]
     for cache in others:
-        with pytest.raises(ValueError, match="cache: must come from this model's new_cache"):
+        with pytest.raises(ValueError, match="cache: must come from this model's new_state"):
             model.step(1, cache)
-    cache = model.new_cache()       # the model's own works, step by step as the forward
+    cache = model.new_state()       # the model's own works, step by step as the forward
     assert [model.step(t, cache)[0].data for t in (1, 2)] == \
         [row[0].data for row in model([1, 2])]
 

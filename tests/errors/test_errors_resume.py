@@ -10,10 +10,12 @@ import pytest
 
 from helpers import run_main as run  # micrograd-gpt in this process
 import micrograd_gpt.training.engines as engines_module  # the Value engine's step lives there
-import micrograd_gpt.training.loop as train_module
+import micrograd_gpt.training.resume as resume_module
 from micrograd_gpt.training.checkpoint import load_checkpoint
-from micrograd_gpt.training.optim import make_schedule
-from micrograd_gpt.training.loop import TrainConfig, TrainingInterrupted, train
+from micrograd_gpt.training.lr_schedules import make_schedule
+from micrograd_gpt.training.interrupt import TrainingInterrupted
+from micrograd_gpt.training.loop import train
+from micrograd_gpt.training.settings import TrainConfig
 
 pytestmark = pytest.mark.slow  # each test trains and resumes runs: the slow tier
 
@@ -197,6 +199,6 @@ def test_the_rule_is_documented():
     sub = build_parser("train")._subparsers._group_actions[0].choices["train"]
     help_text = " ".join(sub.format_help().split())
     assert "bit for bit" in help_text and "re-planned" in help_text
-    assert "bit for bit" in train_module.__doc__ and "re-planned" in train_module.__doc__
+    assert "bit for bit" in resume_module.__doc__ and "re-planned" in resume_module.__doc__
     chapter = (ROOT / "docs" / "08_training.md").read_text()
     assert "bit for bit" in chapter and "re-planned" in chapter

@@ -17,8 +17,8 @@ from micrograd_gpt.autograd import value as engine
 from micrograd_gpt.models.attention import CausalSelfAttention
 from micrograd_gpt.autograd.value import Value, no_grad
 from micrograd_gpt.models.gpt import GPTConfig
-from micrograd_gpt.models.sampling import sample_token
-from micrograd_gpt.training.loop import evaluate
+from micrograd_gpt.models.generation import sample_token
+from micrograd_gpt.training.engines import evaluate
 
 BASE = dict(vocab_size=11, d_model=8, num_heads=2, num_layers=2, max_seq_len=6, init_std=0.4)
 

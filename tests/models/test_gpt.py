@@ -11,7 +11,7 @@ from helpers import GPT_CONFIGS as CONFIGS, GPT_IDS as IDS, grads_by_name, make_
 from micrograd_gpt import GPT, GPTConfig, count_parameters, no_grad
 from micrograd_gpt.autograd.value import (is_grad_enabled, is_recording_scopes, record_scopes,
                                   scope_of, topological_order)
-from micrograd_gpt.models.sampling import sample_token
+from micrograd_gpt.models.generation import sample_token
 
 # ---- equality with PyTorch ------------------------------------------------------------------
 
@@ -72,12 +72,12 @@ def test_stepping_one_token_at_a_time_gives_the_full_forward_logits(config):
     model = make_model(config)
     tokens = random_tokens(config, config.max_seq_len, seed=3)
     full = [[v.data for v in row] for row in model(tokens)]
-    cache = model.new_cache()
+    cache = model.new_state()
     stepped = [[v.data for v in model.step(t, cache)] for t in tokens]
     assert max_difference(full, stepped) < 1e-12
     assert len(cache[0]) == len(tokens)
     with no_grad():
-        cache = model.new_cache()
+        cache = model.new_state()
         stepped = [[v.data for v in model.step(t, cache)] for t in tokens]
     assert max_difference(full, stepped) < 1e-12
     with pytest.raises(ValueError, match="max_seq_len"):

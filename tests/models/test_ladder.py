@@ -17,12 +17,13 @@ from micrograd_gpt.models.context_mlp import ContextMLP, ContextMLPConfig
 from micrograd_gpt.models.context_mlp import count_parameters as mlp_parameters
 from micrograd_gpt.training.data import CharTokenizer
 from micrograd_gpt.autograd.gradcheck import gradcheck
-from micrograd_gpt.models.gpt import GPTConfig
-from micrograd_gpt.models.registry import MODELS, build_model
+from micrograd_gpt.models.gpt import GPT, GPTConfig
+from micrograd_gpt.models.language_model import LanguageModel
+from micrograd_gpt.models.registry import MODEL_CLASSES, MODELS, build_model
 from micrograd_gpt.training.optim import Adam
 from micrograd_gpt.models.rnn import RNN, RNNConfig
 from micrograd_gpt.models.rnn import count_parameters as rnn_parameters
-from micrograd_gpt.training.loop import evaluate
+from micrograd_gpt.training.engines import evaluate
 
 # Per kind: a small config, and for every config field other values to try, so that no
 # option can escape the equality tests (a new field without an entry here fails).
@@ -69,10 +70,40 @@ def test_every_config_field_is_exercised():
         assert fields <= set(ALTERNATIVES[kind]), (kind, sorted(fields - set(ALTERNATIVES[kind])))
 
 
-def test_the_registry_names_every_rung():
-    assert list(MODELS) == ["bigram", "neural_bigram", "mlp", "rnn", "gpt"]
-    for kind, cls in MODELS.items():
-        assert cls.kind == kind and dataclasses.is_dataclass(cls.config_class)
+def test_the_registry_is_derived_from_one_tuple_of_classes():
+    assert MODELS == {cls.kind: cls for cls in MODEL_CLASSES}
+    assert len(MODELS) == len(MODEL_CLASSES)  # no two classes with one name
+    for cls in MODEL_CLASSES:
+        assert issubclass(cls, LanguageModel) and dataclasses.is_dataclass(cls.config_class)
+        assert cls.forward_token is not LanguageModel.forward_token, cls
+        assert isinstance(cls.default_preset, str)
+        assert cls.torch_twin is None or cls.torch_twin.startswith("micrograd_gpt.models.")
+
+
+def test_every_rung_of_the_ladder_has_configs_to_test():
+    """A new kind in MODEL_CLASSES fails here until BASE and ALTERNATIVES hold configs for
+    it (the GPT's are in test_gpt.py)."""
+    assert set(BASE) == set(ALTERNATIVES) == set(MODELS) - {GPT.kind}
+
+
+@pytest.mark.parametrize("cls", [cls for cls in MODEL_CLASSES if cls.torch_twin],
+                         ids=lambda cls: cls.kind)
+def test_every_twin_a_kind_names_exists(cls, torch):
+    from micrograd_gpt.training.torch_engine import twin_class
+
+    twin = twin_class(cls)
+    assert issubclass(twin, torch.nn.Module)
+    assert f"{twin.__module__}.{twin.__name__}" == cls.torch_twin
+
+
+def test_a_kind_without_a_twin_is_refused_by_the_torch_side(torch):
+    from micrograd_gpt.training.torch_engine import twin_of
+
+    class NoTwin(NeuralBigram):
+        kind, torch_twin = "no_twin", None
+
+    with pytest.raises(ValueError, match="no PyTorch twin for the model kind 'no_twin'"):
+        twin_of(NoTwin(BASE["neural_bigram"]))
 
 
 # ---- the same numbers three ways: the Value forward, the float copy, step by step ---------
@@ -101,6 +132,17 @@ def test_generate_runs_on_floats_past_any_length(kind):
     first = model.generate([1, 2], 40, rng=random.Random(5))
     assert len(first) == 40 and all(0 <= t < BASE[kind].vocab_size for t in first)
     assert model.generate([1, 2], 40, rng=random.Random(5)) == first  # same seed, same text
+
+
+@pytest.mark.parametrize("kind", list(BASE))
+def test_the_pytorch_twin_generates_the_same_tokens(kind, torch):
+    from micrograd_gpt.training.interop import to_torch
+
+    model = make(kind, BASE[kind])
+    twin = to_torch(model)
+    for knobs in (dict(), dict(temperature=0.7, top_k=3), dict(top_p=0.8, stop_token=0)):
+        ours = model.generate([1, 2], 30, rng=random.Random(6), **knobs)
+        assert twin.generate([1, 2], 30, rng=random.Random(6), **knobs) == ours, knobs
 
 
 # ---- gradients: finite differences, and PyTorch float64 -----------------------------------
@@ -154,7 +196,7 @@ def test_logits_loss_and_gradients_equal_pytorch(kind, config, torch):
 def test_the_torch_twins_take_a_batch(torch):
     from micrograd_gpt.training.interop import to_torch
 
-    for kind in ("mlp", "rnn"):
+    for kind in BASE:
         model = make(kind, BASE[kind])
         batch = [tokens_for(BASE[kind], 5, seed=s) for s in range(3)]
         logits = to_torch(model)(torch.tensor(batch))

@@ -28,9 +28,11 @@ import pytest
 from micrograd_gpt import count_parameters
 from micrograd_gpt.training.data import CharTokenizer, load_dataset, split_lines
 from micrograd_gpt.models.registry import build_model
-from micrograd_gpt.training.optim import make_optimizer, make_schedule
+from micrograd_gpt.training.lr_schedules import make_schedule
+from micrograd_gpt.training.optim import make_optimizer
 from micrograd_gpt.training.presets import PRESETS
-from micrograd_gpt.training.loop import TrainConfig, train_step
+from micrograd_gpt.training.engines import train_step
+from micrograd_gpt.training.settings import TrainConfig
 
 N_EMBD, N_HEAD, N_LAYER, BLOCK_SIZE, VOCAB = 16, 4, 1, 16, 27
 HEAD_DIM = N_EMBD // N_HEAD

@@ -163,7 +163,8 @@ def test_a_trace_shows_its_tables():
 
 def test_a_training_run_shows_its_losses_as_a_table():
     from micrograd_gpt.training.history import History
-    from micrograd_gpt.training.loop import TrainConfig, train
+    from micrograd_gpt.training.loop import train
+    from micrograd_gpt.training.settings import TrainConfig
     result = train(TrainConfig.from_preset("tiny", steps=6, batch_size=1, eval_interval=3,
                                            eval_docs=2), quiet=True)
     assert isinstance(result.history, History) and set(result.history) == {"train", "val"}

@@ -1,4 +1,4 @@
-"""The seed's functional API: same names and argument order as the book, built on GPT,
+"""The book's functional API: same names and argument order as the book, built on GPT,
 and its demo (the dict with the book's keys, consistent values, the command line)."""
 import math
 import random

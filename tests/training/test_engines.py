@@ -14,10 +14,14 @@ import pytest
 
 from micrograd_gpt.training.checkpoint import CheckpointError, load_checkpoint
 from micrograd_gpt.cli import main
-from micrograd_gpt.training.engines import ValuesEngine, make_engine, make_sampler, set_threads
+from micrograd_gpt.training.engines import ValuesEngine, make_engine, set_threads
+from micrograd_gpt.training.interop import to_torch
 from micrograd_gpt.models.gpt import GPT, GPTConfig
-from micrograd_gpt.training.optim import make_schedule
-from micrograd_gpt.training.loop import TrainConfig, prepare_data, sample, train
+from micrograd_gpt.training.lr_schedules import make_schedule
+from micrograd_gpt.training.data import prepare_data
+from micrograd_gpt.training.loop import train
+from micrograd_gpt.training.sampling import sample
+from micrograd_gpt.training.settings import TrainConfig
 
 pytestmark = pytest.mark.slow  # each test trains on both engines: the slow tier
 
@@ -212,23 +216,35 @@ def test_an_optimizer_state_that_does_not_fit_is_refused(tmp_path, torch):
     dict(temperature=0.7, top_k=5),
     pytest.param(dict(), marks=pytest.mark.slow),
     pytest.param(dict(top_p=0.8, temperature=1.3), marks=pytest.mark.slow)])
-def test_the_torch_sampler_draws_what_the_value_model_draws(knobs, torch):
+def test_the_pytorch_twin_generates_what_the_value_model_generates(knobs, torch):
     config = GPTConfig(vocab_size=9, d_model=8, num_heads=2, num_layers=2, max_seq_len=6,
                        init_std=0.5)
     model = GPT(config, rng=random.Random(3))
-    sampler = make_sampler("torch", model, device="cpu", dtype="float64")
+    twin = to_torch(model)  # float64
     for seed in range(2):
         # 20 new tokens: well past max_seq_len, so the context is cropped as it grows
         ours = model.generate([8, 1], 20, rng=random.Random(seed), **knobs)
-        theirs = sampler.generate([8, 1], 20, rng=random.Random(seed), **knobs)
+        theirs = twin.generate([8, 1], 20, rng=random.Random(seed), **knobs)
         assert ours == theirs and len(ours) == 20
-        stopped = sampler.generate([8], 30, rng=random.Random(seed), stop_token=0, **knobs)
+        stopped = twin.generate([8], 30, rng=random.Random(seed), stop_token=0, **knobs)
         assert stopped == model.generate([8], 30, rng=random.Random(seed), stop_token=0,
                                          **knobs)
         assert 0 not in stopped[:-1]
-    assert sampler.generate([1], 0) == []
+    assert twin.generate([1], 0) == []
     with pytest.raises(ValueError, match="prompt"):
-        sampler.generate([99], 3)
+        twin.generate([99], 3)
+
+
+def test_sample_gives_the_same_texts_with_either_engine(torch):
+    data = prepare_data(small_config())
+    model = GPT(GPTConfig(vocab_size=data.tokenizer.vocab_size, **SMALL_MODEL),
+                rng=random.Random(4))
+    by_values = sample(model, data.tokenizer, 4, rng=random.Random(1), prompt="a")
+    by_torch = sample(model, data.tokenizer, 4, rng=random.Random(1), prompt="a",
+                      engine="torch", device="cpu", dtype="float64")
+    assert by_torch == by_values and all(text.startswith("a") for text in by_values)
+    with pytest.raises(ValueError, match="dtype: only the torch engine"):
+        sample(model, data.tokenizer, 1, dtype="float64")
 
 
 # ---- what is refused --------------------------------------------------------------------

@@ -16,7 +16,9 @@ from micrograd_gpt.training.health import (SATURATION, activation_stats, measure
                                   parameter_stats)
 from micrograd_gpt.models.nn import Linear
 from micrograd_gpt.training.optim import SGD, Adam
-from micrograd_gpt.training.loop import TrainConfig, train, train_step
+from micrograd_gpt.training.engines import train_step
+from micrograd_gpt.training.loop import train
+from micrograd_gpt.training.settings import TrainConfig
 
 
 def outputs_of_value_model(model, batch):

@@ -13,9 +13,11 @@ import pytest
 
 from micrograd_gpt.training.checkpoint import load_checkpoint
 from micrograd_gpt.cli import main
-from micrograd_gpt.models.registry import MODELS
-from micrograd_gpt.training.presets import DEFAULT_PRESETS, PRESETS, preset_kind, presets_of
-from micrograd_gpt.training.loop import TrainConfig, prepare_data, sequence_length, train
+from micrograd_gpt.models.registry import DEFAULT_KIND, MODEL_CLASSES, MODELS
+from micrograd_gpt.training.presets import PRESETS, preset_kind, presets_of
+from micrograd_gpt.training.data import prepare_data
+from micrograd_gpt.training.loop import train
+from micrograd_gpt.training.settings import TrainConfig, sequence_length
 
 FEW = ["--steps", "2", "--eval-interval", "1", "--eval-docs", "10", "--quiet"]
 
@@ -54,7 +56,8 @@ def test_every_kind_trains_saves_its_kind_and_samples(checkpoints, capsys):
         expected_kind = "rnn" if kind == "gru" else kind
         assert type(ckpt.model) is MODELS[expected_kind]
         assert ckpt.train_config["model_kind"] == expected_kind
-        assert ckpt.train_config["preset"] == (kind if kind in ("gru",) else DEFAULT_PRESETS[kind])
+        assert ckpt.train_config["preset"] == (kind if kind == "gru" else
+                                               MODELS[kind].default_preset)
         assert main(["sample", "--checkpoint", str(path), "--num", "4", "--seed", "2"]) == 0
         names = capsys.readouterr().out.splitlines()
         assert len(names) == 4
@@ -118,8 +121,8 @@ def test_options_that_do_not_apply_are_refused(argv, message, capsys):
 # ---- the library side: presets and TrainConfig know the kinds -----------------------------
 
 def test_every_kind_has_a_default_preset_of_its_own():
-    assert set(DEFAULT_PRESETS) == set(MODELS)
-    for kind, name in DEFAULT_PRESETS.items():
+    for kind, cls in MODELS.items():
+        name = cls.default_preset
         assert preset_kind(name) == kind and name in presets_of(kind)
     assert preset_kind("microgpt") == "gpt" and presets_of("rnn") == ["rnn", "gru"]
     for name in PRESETS:  # every preset builds a valid config
@@ -168,14 +171,15 @@ def test_a_fresh_process_trains_then_samples_each_rung(tmp_path):
     """`python -m micrograd_gpt train --model X`, then `sample`, as a user runs them."""
     repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    for kind in ("bigram", "mlp", "rnn"):
+    for kind in (cls.kind for cls in MODEL_CLASSES if cls.kind != DEFAULT_KIND):
         steps = [] if kind == "bigram" else ["--steps", "2", "--eval-interval", "0"]
         command = [sys.executable, "-m", "micrograd_gpt", "train", "--model", kind, *steps,
                    "--eval-docs", "10", "--samples", "2"]
         proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=300)
         assert proc.returncode == 0, proc.stderr
-        checkpoint = tmp_path / "out" / f"names_{kind}.json"   # the default --out
+        # the default --out: out/<data>_<preset>.json
+        checkpoint = tmp_path / "out" / f"names_{MODELS[kind].default_preset}.json"
         assert checkpoint.is_file() and "final: train loss" in proc.stdout
         proc = subprocess.run([sys.executable, "-m", "micrograd_gpt", "sample", "--checkpoint",
                                str(checkpoint), "--num", "3"], cwd=tmp_path, env=env,

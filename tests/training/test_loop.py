@@ -9,10 +9,12 @@ import pytest
 
 from micrograd_gpt import functional as F
 from micrograd_gpt.models.gpt import GPT, GPTConfig
-from micrograd_gpt.training.loop import (
-    ProgressLine, TrainConfig, batch_loss, cyclic_gc_paused, evaluate, prepare_data, sample,
-    train,
-)
+from micrograd_gpt.training.data import prepare_data
+from micrograd_gpt.training.engines import batch_loss, cyclic_gc_paused, evaluate
+from micrograd_gpt.training.loop import train
+from micrograd_gpt.training.progress import ProgressLine
+from micrograd_gpt.training.sampling import sample
+from micrograd_gpt.training.settings import TrainConfig
 
 # A model small enough to train in seconds (d=8: ~1,000 parameters).
 TINY_MODEL = dict(d_model=8, num_heads=2, num_layers=1, max_seq_len=12)

@@ -5,9 +5,10 @@ import random
 import pytest
 
 from micrograd_gpt.autograd.value import Value
-from micrograd_gpt.training.optim import (
-    SGD, Adam, AdamW, clip_grad_norm, constant_lr, cosine_lr, linear_decay_lr, make_schedule,
-)
+from micrograd_gpt.training.clip_grad import clip_grad_norm
+from micrograd_gpt.training.lr_schedules import (constant_lr, cosine_lr, linear_decay_lr,
+                                                 make_schedule)
+from micrograd_gpt.training.optim import SGD, Adam, AdamW
 
 
 def _quadratic_loss(params, targets):

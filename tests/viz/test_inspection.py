@@ -18,7 +18,7 @@ from micrograd_gpt.viz.inspection import (PredictionTable, attention_by_distance
 
 def value_model_attention(model, tokens):
     """The attention rows of the Value model itself (graph and all), as floats."""
-    cache = [layer.keep_weights() for layer in model.new_cache()]
+    cache = [layer.keep_weights() for layer in model.new_state()]
     for token in tokens:
         model.step(token, cache)
     return [[[[w.data for w in row] for row in head] for head in layer.weights]
@@ -63,11 +63,11 @@ def test_recording_is_off_unless_asked_and_changes_no_number():
     config = GPT_CONFIGS[0]
     model = make_gpt(config)
     tokens = random_tokens(config, 6)
-    cache = model.new_cache()
+    cache = model.new_state()
     assert all(layer.weights is None for layer in cache)          # training keeps nothing
     plain = [[v.data for v in model.step(t, cache)] for t in tokens]
     assert all(layer.weights is None for layer in cache)
-    kept = [layer.keep_weights() for layer in model.new_cache()]
+    kept = [layer.keep_weights() for layer in model.new_state()]
     assert [[v.data for v in model.step(t, kept)] for t in tokens] == plain
     assert KVCache(2).keep_weights().weights == [[], []]
 

@@ -12,7 +12,9 @@ import pytest
 from micrograd_gpt.training.data import bigram_loss
 from micrograd_gpt.viz.plots import (AttentionMaps, BarChart, LineChart, PictureGrid,
                                      health_curves, loss_curve, weight_color)
-from micrograd_gpt.training.loop import TrainConfig, prepare_data, reference_losses
+from micrograd_gpt.training.baselines import reference_losses
+from micrograd_gpt.training.data import prepare_data
+from micrograd_gpt.training.settings import TrainConfig
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<img src=x onerror=alert(1)> & "quotes" \'</svg>'

@@ -13,7 +13,8 @@ from helpers import headless_chromium
 from micrograd_gpt.training.checkpoint import load_checkpoint
 from micrograd_gpt.cli import main
 from micrograd_gpt.viz.inspection import inspect_text
-from micrograd_gpt.training.loop import TrainConfig, train
+from micrograd_gpt.training.loop import train
+from micrograd_gpt.training.settings import TrainConfig
 
 pytestmark = pytest.mark.slow  # a real browser and a short training run
 

@@ -1,6 +1,6 @@
 """Exercise 6 (chapter 6): count the parameters of any GPT config.
 
-Chapter 6 added up the seed's table for one configuration. Write the general count:
+Chapter 6 added up the book's table for one configuration. Write the general count:
 
     count(vocab_size, d_model, num_layers, max_seq_len, norm="layernorm", tie_weights=True)
 

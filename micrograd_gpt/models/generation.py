@@ -1,4 +1,4 @@
-"""Choosing the next token from a model's scores: temperature, top-k, top-p, one draw.
+"""Generation: how a model's `generate` picks each next token from its scores.
 
 A language model gives one score (a logit) per token of the vocabulary. Sampling turns
 them into probabilities with a softmax and draws one token, after three optional knobs:
@@ -12,14 +12,19 @@ them into probabilities with a softmax and draws one token, after three optional
 
 The draw uses the caller's `random.Random`, never the global one, so the same seed gives
 the same tokens.
+
+One name per level: `sample_token` (here) is one draw from one row of logits; a model's
+`generate` (LanguageModel.generate, and its PyTorch twin's, which take the same
+arguments, checked here once) draws token after token with it; `training.sampling.sample`
+turns a trained model's tokens into texts.
 """
 from __future__ import annotations
 
 import math
 
-from ..common.checks import check_int, check_number, check_numbers, check_rng
+from ..common.checks import check_int, check_number, check_numbers, check_rng, check_token_ids
 
-__all__ = ["sample_token", "check_sampling"]
+__all__ = ["sample_token", "check_sampling", "check_generate_arguments"]
 
 
 def check_sampling(temperature, top_k, top_p):
@@ -27,6 +32,17 @@ def check_sampling(temperature, top_k, top_p):
     return (check_number("temperature", temperature, 0, low_open=True),
             check_int("top_k", top_k, 1, none_ok=True),
             check_number("top_p", top_p, 0, 1, low_open=True, none_ok=True))
+
+
+def check_generate_arguments(vocab_size, prompt, max_new_tokens, temperature, top_k, top_p,
+                             rng, stop_token):
+    """The arguments of a model's `generate`, checked (the Value model's and its PyTorch
+    twin's take the same ones); returns the `random.Random` to draw with."""
+    check_token_ids("prompt", prompt, vocab_size)  # any length: generate crops it
+    check_int("max_new_tokens", max_new_tokens, 0)
+    check_sampling(temperature, top_k, top_p)
+    check_int("stop_token", stop_token, 0, vocab_size - 1, none_ok=True)
+    return check_rng("rng", rng)
 
 
 def sample_token(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
