@@ -66,6 +66,10 @@ BENCHMARKS = {
     "engines": Benchmark(
         "chapter 14: ms per training step of every preset, the Value engine against torch",
         {"engines": ["benchmarks/engines.py"]}),
+    "speed": Benchmark(
+        "chapter 12: a training step fused, plain and by hand, graph sizes, generation, the "
+        "learner's loop, memory, the engine's ns per node",
+        {"speed": ["benchmarks/speed.py"]}),
 }
 
 
@@ -298,6 +302,70 @@ def _named_rows(text):
     return rows
 
 
+# ---- chapter 12: speed ------------------------------------------------------------------
+
+def render_speed(read):
+    """Chapter 12's tables from benchmarks/speed.py's results: node counts from the last
+    run (the same in every run), times and ratios as ranges over the runs."""
+    runs = runs_of(read, "speed")
+    results = [run["results"]["speed"] for run in runs]
+    return "\n".join([f"Recorded by `python docs/record.py speed` ({circumstances(runs)}; "
+                      "the process's CPU time, medians; each ratio from numbers of the same "
+                      "run).", "", *_step_rows(results), "", *_size_rows(results), "",
+                      *_other_rows(results)]) + "\n"
+
+
+def _step_rows(results):
+    lines = ["| training step, one name | fused | plain | float floor | plain / fused | "
+             "fused / floor |", "|---|---:|---:|---:|---:|---:|"]
+    for key, label in (("micro", "microgpt (d 16, 1 layer, context 16)"),
+                       ("larger", "larger (d 64, 4 layers, context 64)")):
+        ms = [r[key]["ms"] for r in results]
+        lines.append(f"| {label} | {span([m['fused'] for m in ms], '.1f')} ms | "
+                     f"{span([m['plain'] for m in ms], '.1f')} ms | "
+                     f"{span([m['float floor'] for m in ms], '.1f')} ms | "
+                     f"{span([m['plain'] / m['fused'] for m in ms], '.1f')}x | "
+                     f"{span([m['fused'] / m['float floor'] for m in ms], '.2f')}x |")
+    return lines
+
+
+def _size_rows(results):
+    lines = ["| graph of one step (longest name of the sample) | fused | plain | plain / fused |",
+             "|---|---:|---:|---:|"]
+    for key, label in (("micro", "microgpt"), ("larger", "larger")):
+        size = same_in_every_run(results, lambda r: r[key]["size"], f"{label}'s graph size")
+        for i, what in enumerate(("nodes", "edges")):
+            fused, plain = size["fused"][i], size["plain"][i]
+            lines.append(f"| {label}: {what} | {fused:,} | {plain:,} | {plain / fused:.1f}x |")
+    return lines
+
+
+def _other_rows(results):
+    g = [r["generation"] for r in results]
+    loop = [r["loop_ms"] for r in results]
+    engine = [r["engine_ns"] for r in results]
+    return ["| other measurements | result |", "|---|---:|",
+            f"| generation, Value graph recorded | {span([x['graph'] for x in g], ',.0f')} "
+            "tokens/s |",
+            f"| generation, Value nodes under no_grad | {span([x['no_grad'] for x in g], ',.0f')} "
+            "tokens/s |",
+            f"| generation, `GPT.generate` (float path) | "
+            f"{span([x['generate()'] for x in g], ',.0f')} tokens/s "
+            f"({span([x['generate()'] / x['graph'] for x in g], '.1f')}x the graph) |",
+            f"| a learner's loop / the trainer's step | "
+            f"{span([x['learner loop'] / x['trainer step'] for x in loop], '.2f')}x |",
+            f"| the same loop with a backward that searches the graph / the trainer's step | "
+            f"{span([x['loop, searching'] / x['trainer step'] for x in loop], '.2f')}x |",
+            f"| the trainer's step with the cyclic collector running / paused | "
+            f"{span([x['step, gc running'] / x['trainer step'] for x in loop], '.2f')}x |",
+            f"| peak memory of one microgpt step's graph | "
+            f"{span([r['peak_bytes'] / 2 ** 20 for r in results], '.1f')} MiB |",
+            f"| engine, 200,000-node chain: build / backward per node | "
+            f"{span([e[0] for e in engine], '.0f')} / {span([e[1] for e in engine], '.0f')} ns |",
+            f"| the same, Value / the simplest Value (benchmarks/engine.py) | "
+            f"{span([e[2][0] for e in engine], '.2f')}x / {span([e[2][1] for e in engine], '.2f')}x |"]
+
+
 # ---- chapter 14: the Value engine against the torch engine ------------------------------
 
 def _engine_ms(runs):
@@ -360,7 +428,7 @@ def growing_up_sentences(read):
 
 
 RENDERERS = {"ladder": render_ladder, "ladder_variants": render_ladder_variants,
-             "engines": render_engines}
+             "engines": render_engines, "speed": render_speed}
 
 SENTENCES = {"08_training.md": [training_sentences],
              "10_looking_inside.md": [looking_inside_sentences],
