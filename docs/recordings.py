@@ -181,6 +181,10 @@ def ladder_sentences(read):
         f"**The GPT ({val['tiny']:.3f}) comes last",
         f"Its training loss is also the highest ({rows['tiny']['train']:.3f})",
     ]
+    presets = table_rows(printed(read, "08_training", "presets")[-1])
+    microgpt = [presets[seed][0] for seed in ("0", "1", "2")]
+    said.append(f"end {max(microgpt) - min(microgpt):.2f} apart ({min(microgpt):.3f} to "
+                f"{max(microgpt):.3f})")
     if "tiny_untied_rms_norms" in val:
         def change(name):
             return f"{val[name] - val['tiny']:+.3f}".replace("-", "−")
