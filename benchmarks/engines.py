@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from micrograd_gpt.common.files import atomic_write_text  # noqa: E402
+from micrograd_gpt.common.install import INSTALL_TORCH  # noqa: E402
 from micrograd_gpt.training.engines import (  # noqa: E402
     ValuesEngine, estimate_values_step_seconds, make_engine)
 from micrograd_gpt.models.registry import build_model  # noqa: E402
@@ -140,7 +141,7 @@ def main():
     except ImportError:
         torch = None
         print("torch is not installed: only the Value engine is timed "
-              "(pip install 'micrograd-gpt[torch]')")
+              f"({INSTALL_TORCH})")
     columns = engines_to_time(torch)
     steps, warmup = (3, 1) if args.quick else (7, 2)
     rows, measured_small = [], None

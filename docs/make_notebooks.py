@@ -32,6 +32,9 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 NOTEBOOKS = DOCS / "notebooks"
 
+sys.path.insert(0, str(DOCS.parent))  # this checkout's package: the one install line for torch
+from micrograd_gpt.common.install import INSTALL_TORCH  # noqa: E402
+
 # Where the setup cell installs micrograd_gpt from. It is not on PyPI yet, so: the checkout
 # the notebook sits in (docs/notebooks/ -> the project root, two folders up). Once the
 # project has a public git URL, put it here ("git+https://<host>/<owner>/micrograd_gpt.git")
@@ -60,7 +63,7 @@ if importlib.util.find_spec("micrograd_gpt") is None:
                    check=True)
 # os.environ["MICROGRAD_GPT_QUICK"] = "1"   # uncomment for short training runs{torch}'''
 
-TORCH_NOTE = "# needs PyTorch (pip install torch); without it, skip this cell"
+TORCH_NOTE = f"# needs PyTorch ({INSTALL_TORCH}); without it, skip this cell"
 LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
 
 
@@ -112,7 +115,7 @@ def make_notebook(chapter, source=INSTALL_SOURCE):
         if cell.cell_type == "markdown":
             _finish_markdown_cell(cell, chapter.parent)
     uses_torch = any("torch" in cell.metadata.get("tags", []) for cell in code_cells)
-    torch_line = ("\n# this chapter's cells marked \"needs PyTorch\" need: pip install torch"
+    torch_line = (f"\n# this chapter's cells marked \"needs PyTorch\" need: {INSTALL_TORCH}"
                   if uses_torch else "")
     setup = nbformat.v4.new_code_cell(SETUP.format(source=source, torch=torch_line))
     notebook.cells.insert(0, setup)

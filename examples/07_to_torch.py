@@ -2,12 +2,14 @@
 
     python examples/07_to_torch.py
 
-Needs PyTorch (pip install -e ".[torch]"); without it, says so and exits.
+Needs PyTorch (pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu);
+without it, says so and exits.
 """
 import random
 import sys
 
 from micrograd_gpt import GPT, GPTConfig
+from micrograd_gpt.common.install import INSTALL_TORCH
 
 
 def main():
@@ -15,7 +17,7 @@ def main():
         import torch
     except ImportError:
         print("skipped: this example needs PyTorch, which is not installed "
-              "(pip install -e \".[torch]\")")
+              f"({INSTALL_TORCH})")
         return 0
     from micrograd_gpt.training.interop import from_torch, to_torch
 

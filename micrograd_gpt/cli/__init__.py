@@ -22,7 +22,7 @@ from .. import __version__
 
 # command -> one line of help, in the order `--help` lists them
 COMMANDS = {
-    "demo": "run the founding document's end-to-end demo and print its results",
+    "demo": "the book's GPT functions run once on an untrained GPT, each result explained",
     "graph": "draw the computation graph of an expression, or of a GPT training step",
     "trace": "print every step of forward and backward for an expression",
     "train": "train a small GPT on names (default) or any text file",
@@ -73,7 +73,8 @@ def main(argv=None):
     except RuntimeError as error:  # the input was fine, something around it was not
         return fail(command, error, status=1)
     except KeyboardInterrupt:
-        print(f"micrograd-gpt {command}: interrupted", file=sys.stderr)
+        if is_first_process():
+            print(f"micrograd-gpt {command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`... | head`): stop quietly, as Unix tools do
         _silence_stdout()
@@ -81,9 +82,24 @@ def main(argv=None):
 
 
 def fail(command, error, status=2):
-    """Print `error` as `micrograd-gpt COMMAND: error: ...` on stderr; returns `status`."""
-    print(f"micrograd-gpt {command}: error: {error}", file=sys.stderr)
+    """Print `error` as `micrograd-gpt COMMAND: error: ...` on stderr; returns `status`.
+
+    Under torchrun every process runs the same command and meets the same error: the first
+    process alone prints it, once, with the exit status all of them stop with (torchrun then
+    lists the processes that failed)."""
+    if not is_first_process():
+        return status
+    processes = os.environ.get("WORLD_SIZE", "1")
+    every = (f" (all {processes} processes stop with exit status {status})"
+             if processes.strip() not in ("", "1") else "")
+    print(f"micrograd-gpt {command}: error: {error}{every}", file=sys.stderr)
     return status
+
+
+def is_first_process():
+    """False in the processes torchrun starts after the first (RANK 1, 2, ...), which say
+    nothing of their own; True everywhere else."""
+    return os.environ.get("RANK", "0").strip() in ("", "0")
 
 
 def _silence_stdout():

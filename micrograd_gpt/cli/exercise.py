@@ -2,9 +2,12 @@
 course, and a tutor that checks your answers part by part."""
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from ..teaching.exercises import EXERCISES, check, learner_file, start
+from ..teaching.exercises.runner import DEFAULT_TIMEOUT, MAX_TIMEOUT
+from .options import positive_float
 
 DEFAULT_FOLDER = "exercises"
 
@@ -29,6 +32,18 @@ def add_arguments(parser):
     checking.add_argument("--folder", default=None,
                           help=f"where your exercises are (default ./{DEFAULT_FOLDER}, or "
                                "the current folder if there is none)")
+    checking.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
+                          metavar="SECONDS",
+                          help=f"how long the check of one file may run (default "
+                               f"{DEFAULT_TIMEOUT:g} s); your file runs in a child process "
+                               "that is stopped then, with a message saying where it was")
+    checking.epilog = ("check runs your file as you, like any script you run (it is not a "
+                       "sandbox): only check files you trust")
+
+
+def _seconds(text):
+    """An argparse type: a number of seconds in (0, MAX_TIMEOUT]."""
+    return positive_float(text, upper=MAX_TIMEOUT)
 
 
 def run(args):
@@ -38,8 +53,8 @@ def run(args):
         return _start(args.folder)
     folder = Path(args.folder or (DEFAULT_FOLDER if Path(DEFAULT_FOLDER).is_dir() else "."))
     if args.target is None:
-        return _check_all(folder)
-    return _check_one(_target_path(args.target, folder))
+        return _check_all(folder, args.timeout)
+    return _check_one(_target_path(args.target, folder), args.timeout)
 
 
 def _list():
@@ -58,11 +73,26 @@ def _start(folder):
     if kept:
         print(f"kept {len(kept)} file(s) already there: "
               f"{', '.join(p.name for p in kept)} (your work is never overwritten)")
-    first = EXERCISES[0]
-    print(f"\nopen {Path(folder) / first.filename}, read its docstring, replace the TODOs, "
-          f"then run:\n    micrograd-gpt exercise check {first.number}"
-          + ("" if folder == DEFAULT_FOLDER else f" --folder {folder}"))
+    following = _first_unfinished(folder)
+    where = "" if folder == DEFAULT_FOLDER else f" --folder {shlex.quote(str(folder))}"
+    if following is None:
+        print(f"\nevery exercise in {Path(folder)}/ passes its check. Well done!")
+        return 0
+    done = {1: "", 2: "exercise 1 passes; "}.get(
+        following.number, f"exercises 1 to {following.number - 1} pass; ")
+    print(f"\n{done}open {Path(folder) / following.filename}, read its docstring, replace "
+          f"the TODOs, then run:\n    micrograd-gpt exercise check {following.number}{where}")
     return 0
+
+
+def _first_unfinished(folder):
+    """The first exercise, in reading order, whose file in `folder` does not pass its check
+    (None when all of them pass): where a learner coming back goes on."""
+    for exercise in EXERCISES:
+        path = Path(folder) / exercise.filename
+        if not path.is_file() or not check(path, exercise).passed:
+            return exercise
+    return None
 
 
 def _target_path(target, folder):
@@ -71,13 +101,13 @@ def _target_path(target, folder):
     return Path(target)
 
 
-def _check_one(path):
-    report = check(path)
+def _check_one(path, timeout):
+    report = check(path, timeout=timeout)
     print(report)
     return 0 if report.passed else 1
 
 
-def _check_all(folder):
+def _check_all(folder, timeout):
     """One line per exercise found in `folder`."""
     found = 0
     all_passed = True
@@ -86,7 +116,7 @@ def _check_all(folder):
         if not matches:
             continue
         found += 1
-        report = check(matches[0], exercise)
+        report = check(matches[0], exercise, timeout=timeout)
         all_passed &= report.passed
         right = sum(p.state == "right" for p in report.parts)
         status = "passed" if report.passed else (

@@ -74,6 +74,31 @@ def run(args):
     return 0
 
 
+# the most nodes a training step may have to be built and summarised: about half a KB
+# each (the Value, its children and local derivatives, its module tag), so 1,000,000 is
+# about 500 MB and a minute of work; the picture, one box per module, looks the same for
+# a smaller batch
+MAX_STEP_NODES = 1_000_000
+
+
+def _check_step_size(args, preset):
+    """A --batch-size whose step would make more than MAX_STEP_NODES nodes is refused
+    before that step is built: the step of the first document alone is built and counted,
+    and the batch would make about --batch-size times as many."""
+    if args.batch_size is None or args.batch_size == 1:
+        return  # the preset's own batch, or the checkpoint's (already built when trained)
+    loss, _, _ = training_step_graph(preset, 1, args.seed, checkpoint=args.checkpoint)
+    per_document = len(topological_order(loss))
+    if per_document * args.batch_size > MAX_STEP_NODES:
+        most = max(1, MAX_STEP_NODES // per_document)
+        raise ValueError(
+            f"--batch-size {args.batch_size}: one training step would make about "
+            f"{per_document * args.batch_size:,} graph nodes ({per_document:,} for the "
+            f"first document alone), more than the {MAX_STEP_NODES:,} a drawing builds; "
+            f"the module boxes look the same for a smaller batch: give --batch-size {most} "
+            "or less")
+
+
 def _preset(args):
     """The preset to draw: --preset, else the default one of --model (the GPT's for --gpt)."""
     if args.expression:
@@ -93,6 +118,7 @@ def _draw_training_step(args, output, existed):
     if args.checkpoint and (args.model or args.preset):
         raise ValueError("--checkpoint draws its own model: leave out --model and --preset")
     preset = _preset(args) if not args.checkpoint or args.expression else None
+    _check_step_size(args, preset)
     started = time.perf_counter()
     loss, model, batch = training_step_graph(preset, args.batch_size, args.seed,
                                              checkpoint=args.checkpoint)
@@ -103,11 +129,10 @@ def _draw_training_step(args, output, existed):
     source = f"checkpoint {args.checkpoint}" if args.checkpoint else f"preset {preset}"
     documents = f"{len(batch)} document{'s' if len(batch) != 1 else ''}"
     title = (f"One training step of {type(model).__name__} (model {model.kind}, {source}, "
-             f"{documents}): {summary.nodes:,} nodes in "
-             f"{len(summary.ops)} module boxes.\\lArrows: how many edges (child -> parent) "
-             f"go from one module to the next.\\l")
-    path = render_graph(draw_modules(summary, rankdir=args.rankdir or "TB", title=title),
-                        output)
+             f"{documents}): {summary.nodes:,} nodes in {len(summary.ops)} module "
+             "boxes.\\l")
+    path = render_graph(draw_modules(summary, rankdir=args.rankdir or "TB", title=title,
+                                     legend=True), output)
     took = time.perf_counter() - started
     print(f"{wrote(path, existed)}: {summary.nodes:,} nodes of one training step summarised "
           f"in {len(summary.ops)} module boxes (forward+backward {built:.2f} s, "

@@ -2,17 +2,18 @@
 
 Prints the table of next-token predictions and writes one HTML page with the table, the
 attention heatmaps, the loss curve (dashed: uniform guess and bigram counts) and the
-training-health curves (when the run recorded them: `train --health`).
+training-health curves (when the run recorded them: `train` does by default with Values).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..training.checkpoint import load_checkpoint
-from ..viz.inspection import inspect_text
+from ..common.checks import check_text
+from ..viz.inspection import MAX_TEXT_CHARS, inspect_text
 from ..viz.report import save_inspection_page
 from ..training.sampling import saved_text_mode
-from .options import count, output_file, wrote
+from .options import checkpoint_given, count, output_file, wrote
 from .plot import bigram_line
 
 
@@ -24,7 +25,9 @@ def add_arguments(p):
     p.epilog = 'example: micrograd-gpt inspect --checkpoint out/names_tiny.json "emma"'
     p.add_argument("text", metavar="TEXT",
                    help="what the model reads (after BOS); for names, one name")
-    p.add_argument("--checkpoint", required=True, metavar="PATH", help="a file from `train`")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="a file from `train` (a plain `micrograd-gpt train` writes "
+                        "out/names_tiny.json)")
     p.add_argument("-o", "--output", default=None, metavar="PATH",
                    help="the HTML page (default: the checkpoint's name + _inspect.html)")
     p.add_argument("--top-k", type=count(1), default=5,
@@ -32,6 +35,9 @@ def add_arguments(p):
 
 
 def run(args):
+    args.checkpoint = checkpoint_given(args.checkpoint)
+    # a text too long to inspect is refused before the checkpoint is read
+    check_text("TEXT", args.text, MAX_TEXT_CHARS, ", the most a table of predictions shows")
     output, existed = output_file(_output_path(args), "--output", inputs=[args.checkpoint])
     checkpoint = load_checkpoint(args.checkpoint)
     model, tokenizer = checkpoint.model, checkpoint.tokenizer
@@ -48,6 +54,9 @@ def run(args):
                          facts=facts, vocab_size=tokenizer.vocab_size,
                          bigram=bigram_line(checkpoint))
     print(wrote(output, existed))
+    if not checkpoint.history.get("health"):
+        print("training health: not recorded for this run; `micrograd-gpt train` records it "
+              "with the Value engine unless given --no-health")
     return 0
 
 

@@ -6,8 +6,9 @@ import argparse
 import math
 from pathlib import Path
 
-from ..viz.expression import parse_expression
 from ..common.files import check_output_path
+from ..common.install import INSTALL_TORCH
+from ..viz.expression import parse_expression
 
 
 def count(minimum):
@@ -44,16 +45,17 @@ def add_engine_arguments(p, what):
     """--engine, --device, --dtype and --threads: which engine runs the model (engines.py)."""
     p.add_argument("--engine", choices=("values", "torch"), default="values",
                    help=f"what to {what}: 'values' (pure Python, the default) or 'torch' "
-                        "(PyTorch: fast, CPU or GPU; pip install 'micrograd-gpt[torch]')")
-    p.add_argument("--device", default=None, metavar="cpu|cuda",
+                        f"(PyTorch: fast, CPU or GPU; {INSTALL_TORCH})")
+    p.add_argument("--device", default=None, metavar="cpu|cuda|cuda:N",
                    help="with --engine torch: where to compute (default: cuda if there is a "
-                        "GPU, else cpu)")
+                        "GPU, else cpu; cuda:N for the GPU numbered N)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="with --engine torch: the number type (default float32; float64 "
                         "gives the Value engine's numbers)")
     p.add_argument("--threads", type=count(1), default=None,
                    help="with --engine torch on a CPU: threads per process (default 1: for "
-                        "models this small, more threads mostly wait for each other)")
+                        "models this small, more threads mostly wait for each other; at "
+                        "most the machine's CPUs)")
 
 
 def output_file(path, option, inputs=()):
@@ -84,3 +86,34 @@ def take_expression(parser, args, extras):
             args.expression = text
             return
     parser.error(f"unrecognized arguments: {' '.join(extras)}")
+
+
+def checkpoint_given(path):
+    """`--checkpoint` as given, or (when it was left out) a ValueError that says which to
+    give: the default run's checkpoint when it is there, else those in out/, else how to
+    train one."""
+    if path is not None:
+        return path
+    from ..training.settings import TrainConfig  # only now: a missing option needs it
+    from .train import default_out
+    default = default_out(TrainConfig.from_preset())
+    found = sorted(str(p) for p in Path("out").glob("*.json")) if Path("out").is_dir() else []
+    if str(default) in found:
+        hint = f"the default run's is here: --checkpoint {default}"
+    elif found:
+        hint = f"found here: {', '.join(found[:5])}{', ...' if len(found) > 5 else ''}"
+    else:
+        hint = f"`micrograd-gpt train` trains one and writes {default}"
+    raise ValueError(f"--checkpoint: which trained model? Give --checkpoint PATH, a file "
+                     f"from `micrograd-gpt train`; {hint}")
+
+
+class ExamplesFormatter(argparse.HelpFormatter):
+    """argparse's help, except that an epilog starting with "examples:" keeps its lines:
+    one command a line, as they are typed (joined into one paragraph they read like one
+    long shell pipeline)."""
+
+    def _fill_text(self, text, width, indent):
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)

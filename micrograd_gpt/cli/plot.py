@@ -7,7 +7,7 @@ from pathlib import Path
 from ..training.checkpoint import load_checkpoint
 from ..viz.plots import write_loss_plot
 from ..training.baselines import saved_reference_losses
-from .options import output_file, wrote
+from .options import checkpoint_given, output_file, wrote
 
 
 def add_arguments(parser):
@@ -16,13 +16,15 @@ def add_arguments(parser):
                           "of guessing uniformly (ln |V|) and of bigram counts on the same "
                           "data.")
     parser.epilog = "example: micrograd-gpt plot --checkpoint out/names_tiny.json -o loss.svg"
-    parser.add_argument("--checkpoint", required=True, metavar="PATH",
-                        help="a file from `train`")
+    parser.add_argument("--checkpoint", metavar="PATH",
+                        help="a file from `train` (a plain `micrograd-gpt train` writes "
+                             "out/names_tiny.json)")
     parser.add_argument("-o", "--output", default=None, metavar="PATH",
                         help="the SVG file (default: the checkpoint's name with .svg)")
 
 
 def run(args):
+    args.checkpoint = checkpoint_given(args.checkpoint)
     output = Path(args.output) if args.output else Path(args.checkpoint).with_suffix(".svg")
     if output.suffix.lower() != ".svg":
         raise ValueError(f"--output: the picture is SVG, so the name must end in .svg, "

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import random
 
+from ..common.checks import check_text
 from ..training.checkpoint import load_checkpoint
 from ..training.engines import check_engine_options, set_threads
 from ..training.sampling import default_text_length, sample, saved_text_mode
-from .options import add_engine_arguments, count, positive_float, probability
+from .options import (add_engine_arguments, checkpoint_given, count, positive_float,
+                      probability)
+
+# the longest --prompt: a GPT crops it to its context anyway, but a bigram or an RNN reads
+# every character of it before each text, in time that grows with its length
+MAX_PROMPT_CHARS = 1000
 
 
 def add_arguments(p):
@@ -14,7 +20,9 @@ def add_arguments(p):
                      "--prompt); for documents (e.g. names) it ends where the model emits BOS.")
     p.epilog = ("example: micrograd-gpt sample --checkpoint out/names_tiny.json --num 10 "
                 "--temperature 0.8 --top-k 10 --prompt ma --seed 1")
-    p.add_argument("--checkpoint", required=True, metavar="PATH", help="a file from `train`")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="a file from `train` (a plain `micrograd-gpt train` writes "
+                        "out/names_tiny.json)")
     p.add_argument("--num", type=count(1), default=10, help="how many texts (default 10)")
     p.add_argument("--temperature", type=positive_float, default=0.8,
                    help="below 1: safer, above 1: wilder (default 0.8)")
@@ -22,7 +30,8 @@ def add_arguments(p):
                    help="sample only among the k most likely tokens")
     p.add_argument("--top-p", type=probability, default=None,
                    help="sample only among the most likely tokens covering probability p")
-    p.add_argument("--prompt", default="", help="characters every text starts with")
+    p.add_argument("--prompt", default="",
+                   help=f"characters every text starts with (at most {MAX_PROMPT_CHARS:,})")
     p.add_argument("--max-new-tokens", type=count(1), default=None,
                    help="length cap (default: the context length, or 64; 4x for text)")
     p.add_argument("--seed", type=int, default=0, help="random seed for sampling (default 0)")
@@ -30,10 +39,13 @@ def add_arguments(p):
 
 
 def run(args):
-    # a wrong engine option (or no torch) fails at once, before any file is read
+    # a wrong engine option (or no torch) or a prompt too long fails at once, before any
+    # file is read
     check_engine_options(args.engine, args.device, args.dtype, args.threads)
+    check_text("--prompt", args.prompt, MAX_PROMPT_CHARS, " (a model without a context "
+               "limit reads all of it, for every text)")
     set_threads(args.engine, args.threads)
-    checkpoint = load_checkpoint(args.checkpoint)
+    checkpoint = load_checkpoint(checkpoint_given(args.checkpoint))
     text_mode = saved_text_mode(checkpoint)
     max_new = args.max_new_tokens or (default_text_length(checkpoint.model) if text_mode else None)
     texts = sample(checkpoint.model, checkpoint.tokenizer, args.num, engine=args.engine,

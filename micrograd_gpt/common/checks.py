@@ -25,7 +25,7 @@ from ..autograd.value import Value
 
 __all__ = ["check_int", "check_number", "check_choice", "check_bool", "check_rng",
            "check_token_ids", "check_numbers", "check_values", "check_fields", "check_str",
-           "check_instance", "describe", "finite_float"]
+           "check_instance", "check_text", "describe", "finite_float"]
 
 
 def describe(value, limit=60):
@@ -212,6 +212,19 @@ def check_str(name, value, *, none_ok=False, empty_ok=False):
         raise ValueError(f"{name}: must be a{'' if empty_ok else ' non-empty'} string"
                          f"{' or None' if none_ok else ''}, got {describe(value)}")
     return value
+
+
+def check_text(name, text, max_chars, why=""):
+    """`text` if it is a string of at most `max_chars` characters; `why` says what the
+    limit protects (", the most a page of predictions shows"). A model without a context
+    limit would read a text of any length, in time and memory that grow with it: a
+    limit at the door answers at once instead."""
+    if not isinstance(text, str):
+        raise ValueError(f"{name}: must be a string, got {describe(text)}")
+    if len(text) > max_chars:
+        raise ValueError(f"{name}: at most {max_chars:,} characters{why}, got "
+                         f"{len(text):,}: {describe(text, 40)}")
+    return text
 
 
 def check_instance(name, value, kind, example):

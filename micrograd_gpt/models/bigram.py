@@ -27,15 +27,17 @@ only in the limit (a pair never seen wants probability 0, a logit of −∞).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
-from ..common.checks import check_bool, check_int, check_number, check_token_ids
+from ..common.checks import (check_bool, check_int, check_number, check_token_ids, describe,
+                             finite_float)
 from ..autograd.value import Value
 from .language_model import LanguageModel
 from .nn import Embedding
 
 __all__ = ["BigramConfig", "NeuralBigramConfig", "CountingBigram", "NeuralBigram",
-           "count_bigrams", "bigram_log_probs"]
+           "count_bigrams", "bigram_log_probs", "check_log_probs"]
 
 
 @dataclass
@@ -86,6 +88,50 @@ def bigram_log_probs(counts, smoothing=1.0):
         log_total = math.log(sum(row) + smoothing * V)
         table.append([math.log(n + smoothing) - log_total for n in row])
     return table
+
+
+# how far a row of a log-probability table may be from summing to 1: a counted table sums
+# to 1 within ~1e-15; a number written into the file by hand does not
+LOG_PROB_TOLERANCE = 1e-6
+# ln of the smallest positive float: below it a probability is 0, which add-k smoothing
+# (k > 0) never gives, and a loss would be infinite
+SMALLEST_LOG_PROB = math.log(sys.float_info.min)
+
+
+def check_log_probs(table, tol=LOG_PROB_TOLERANCE):
+    """`table` [V][V] if every row holds log-probabilities, ln p(b | a): every entry at
+    least SMALLEST_LOG_PROB (no probability 0) and the probabilities of each row summing
+    to 1 within `tol`. A ValueError names the first row that is not a distribution."""
+    if not _is_table(table):
+        raise ValueError(f"log_probs: must be a [V][V] table of finite numbers, got "
+                         f"{describe(table)}")
+    for a, row in enumerate(table):
+        lowest = min(row)
+        if lowest < SMALLEST_LOG_PROB:
+            raise ValueError(
+                f"log_probs[{a}]: holds {lowest!r}, the log of a probability that rounds to "
+                f"0; a counted bigram gives every pair some probability (add-k smoothing)")
+        top = max(row)
+        if top > tol:
+            raise ValueError(
+                f"log_probs[{a}]: holds {top!r}, the log of a probability above 1: a "
+                f"bigram table holds log-probabilities, ln p(b | a), each at most 0")
+        # Σ e^x = e^top · Σ e^(x - top): no term can overflow
+        total = math.exp(top) * math.fsum(math.exp(x - top) for x in row)
+        if not abs(total - 1.0) <= tol:
+            raise ValueError(
+                f"log_probs[{a}]: its probabilities (e to the power of each entry) sum to "
+                f"{total:.6g}, not 1: a bigram table holds log-probabilities, ln p(b | a), "
+                f"each row a distribution over the next token")
+    return table
+
+
+def _is_table(table, size=None):
+    """Whether `table` is a square list of lists of finite numbers (of `size` rows)."""
+    if not isinstance(table, list) or not table or (size is not None and len(table) != size):
+        return False
+    return all(isinstance(row, list) and len(row) == len(table) and all(
+        finite_float(x) is not None for x in row) for row in table)
 
 
 class _Bigram(LanguageModel):
@@ -140,6 +186,7 @@ class CountingBigram(_Bigram):
     def __init__(self, config, rng=None):  # rng: for the interface; counting draws nothing
         if not isinstance(config, BigramConfig):
             raise ValueError(f"config: must be a BigramConfig, got {type(config).__name__}")
+        self.check_size(config)
         self.config = config
         V = config.vocab_size
         self.log_probs = [[Value(-math.log(V)) for _ in range(V)] for _ in range(V)]
@@ -147,6 +194,19 @@ class CountingBigram(_Bigram):
     @property
     def _table(self):
         return self.log_probs
+
+    @classmethod
+    def check_weights(cls, weights):
+        """The table must hold log-probabilities (see `check_log_probs`): checkpoints check
+        it before building the model, `load_state_dict` before changing it."""
+        check_log_probs(weights.get("log_probs") if isinstance(weights, dict) else None)
+
+    def load_state_dict(self, state_dict):
+        """Module.load_state_dict, for a table of log-probabilities only."""
+        table = state_dict.get("log_probs") if isinstance(state_dict, dict) else None
+        if _is_table(table, self.config.vocab_size):  # else Module says what is wrong
+            check_log_probs(table)
+        super().load_state_dict(state_dict)
 
     def fit(self, documents):
         """Count the pairs of `documents` and set the table to their smoothed
@@ -184,6 +244,7 @@ class NeuralBigram(_Bigram):
         if not isinstance(config, NeuralBigramConfig):
             raise ValueError(f"config: must be a NeuralBigramConfig, got "
                              f"{type(config).__name__}")
+        self.check_size(config)
         self.config = config
         V = config.vocab_size
         # W [V][V]: row a holds the logits of the token after a (a lookup table, like

@@ -101,6 +101,7 @@ class ContextMLP(LanguageModel):
     def __init__(self, config, rng=None):
         if not isinstance(config, ContextMLPConfig):
             raise ValueError(f"config: must be a ContextMLPConfig, got {type(config).__name__}")
+        self.check_size(config)
         self.config = config
         V, e, H, n = config.vocab_size, config.d_embed, config.d_hidden, config.context
         self.wte = Embedding(V + 1, e, rng=rng, std=1.0)

@@ -182,6 +182,7 @@ class GPT(LanguageModel):
     def __init__(self, config, rng=None):
         if not isinstance(config, GPTConfig):
             raise ValueError(f"config: must be a GPTConfig, got {type(config).__name__}")
+        self.check_size(config)
         if rng is None:
             rng = random.Random(0)
         self.config = config

@@ -154,6 +154,7 @@ class RNN(LanguageModel):
     def __init__(self, config, rng=None):
         if not isinstance(config, RNNConfig):
             raise ValueError(f"config: must be an RNNConfig, got {type(config).__name__}")
+        self.check_size(config)
         self.config = config
         e, H = config.d_embed, config.d_hidden
         self.wte = Embedding(config.vocab_size, e, rng=rng, std=1.0)

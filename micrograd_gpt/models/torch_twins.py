@@ -10,10 +10,13 @@ number. Each twin also generates: `twin.generate(...)` takes the arguments of
 `LanguageModel.generate` and makes the same draws from the same `rng`.
 
 Each Value model names its twin by a dotted name (`GPT.torch_twin`), so this file is
-imported only when a twin is asked for. Optional: it needs PyTorch (`pip install
-"micrograd-gpt[torch]"`); nothing else in the model layer imports it.
+imported only when a twin is asked for. Optional: it needs PyTorch, installed with
+`pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu`; nothing else
+in the model layer imports it.
 """
 from __future__ import annotations
+
+from ..common.install import INSTALL_TORCH
 
 try:
     import torch
@@ -21,7 +24,7 @@ try:
     from torch.nn import functional as TF
 except ImportError as error:  # pragma: no cover - depends on the machine
     raise ImportError("micrograd_gpt.models.torch_twins needs PyTorch: "
-                      "pip install 'micrograd-gpt[torch]'") from error
+                      f"{INSTALL_TORCH}") from error
 
 from .generation import check_generate_arguments, sample_token
 

@@ -215,6 +215,7 @@ def _check_weights(weights, kind, config):
     if total != expected:
         raise ValueError(f"the weights do not fit model_config: they hold {total:,} numbers, "
                          f"but a {kind} with this config has {expected:,} parameters")
+    _part("weights", lambda: MODELS[kind].check_weights(weights))  # e.g. a bigram's table
     return total
 
 
@@ -236,7 +237,9 @@ def _rng_state(value):
 
 
 def _check_history(history, step):
-    """{"train": [[step, loss], ...], "val": [...]}: steps in [0, step], losses finite."""
+    """{"train": [[step, loss], ...], "val": [...]}: steps in [0, step], losses finite, and
+    no more points than there are steps (a run records at most one loss per step), so a
+    file cannot make the pictures draw millions of points it never trained for."""
     if history is None:
         history = {}
     check_fields("history", history, HISTORY_KEYS)
@@ -245,15 +248,41 @@ def _check_history(history, step):
         if not isinstance(entries, list):
             raise ValueError(f"history[{key!r}]: must be a list of [step, loss] pairs, "
                              f"got {describe(entries)}")
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, (list, tuple)) or len(entry) != 2:
-                raise ValueError(f"history[{key!r}][{i}]: must be a [step, loss] pair, "
-                                 f"got {describe(entry)}")
-            check_int(f"history[{key!r}][{i}]: the step", entry[0], 0, step)
-            check_numbers(f"history[{key!r}][{i}]: the loss", [entry[1]])
+        _check_count(f"history[{key!r}]", entries, step + 1, f"the steps 0 to {step:,}")
+        if not _plain_pairs(entries, step):  # find the first bad pair, and say what it is
+            _check_pairs(key, entries, step)
     if "health" in history:
         _check_health(history["health"], step)
     return history
+
+
+def _check_count(name, entries, most, what):
+    if len(entries) > most:
+        raise ValueError(f"{name}: holds {len(entries):,} records, more than {what} of this "
+                         f"checkpoint can have made ({most:,})")
+
+
+def _plain_pairs(entries, step):
+    """Whether every entry is a [step, loss] list of an int in [0, step] and a finite
+    number: the common case, checked a whole column at a time (a long run's history
+    holds a point per step, and one check per number would take seconds)."""
+    if not all(type(entry) is list and len(entry) == 2 for entry in entries):
+        return False
+    steps, losses = [entry[0] for entry in entries], [entry[1] for entry in entries]
+    if not set(map(type, steps)) <= {int} or not set(map(type, losses)) <= {int, float}:
+        return False
+    return (not steps or (min(steps) >= 0 and max(steps) <= step)) and all(
+        map(math.isfinite, losses))
+
+
+def _check_pairs(key, entries, step):
+    """Check each [step, loss] pair in turn: a ValueError names the first bad one."""
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+            raise ValueError(f"history[{key!r}][{i}]: must be a [step, loss] pair, "
+                             f"got {describe(entry)}")
+        check_int(f"history[{key!r}][{i}]: the step", entry[0], 0, step)
+        check_numbers(f"history[{key!r}][{i}]: the loss", [entry[1]])
 
 
 def _check_health(records, step):
@@ -263,6 +292,7 @@ def _check_health(records, step):
     if not isinstance(records, list):
         raise ValueError(f"history['health']: must be a list of records, got "
                          f"{describe(records)}")
+    _check_count("history['health']", records, step, f"the steps 1 to {step:,}")
     for i, record in enumerate(records):
         name = f"history['health'][{i}]"
         check_fields(name, record, HEALTH_FIELDS, required=HEALTH_FIELDS)
@@ -343,6 +373,12 @@ class Checkpoint:
         if self.optimizer_state is None:
             raise CheckpointError(f"{self.path}: has no optimizer state, so training "
                                   "cannot resume from it")
+        steps = self.optimizer_state["steps"]
+        if steps > self.step:  # one optimizer step per training step, never more
+            raise CheckpointError(
+                f"{self.path}: optimizer state: its step count {float(steps):.3g} is more "
+                f"than the {self.step:,} training steps the checkpoint holds (Adam's bias "
+                "correction would use it); this state was not saved by this run")
         try:
             optimizer.load_state_dict(self.optimizer_state)
         except (ValueError, TypeError, KeyError, AttributeError) as e:

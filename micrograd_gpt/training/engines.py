@@ -28,14 +28,17 @@ the same optimizer state, a run can be resumed with either one.
 """
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import random
+import re
 import time
 from contextlib import contextmanager
 
 from ..autograd import functional as F
-from ..common.checks import check_choice, check_instance, check_int
+from ..common.checks import check_choice, check_instance, check_int, describe
+from ..common.install import INSTALL_TORCH
 from ..autograd.value import Tape
 from ..models.gpt import GPTConfig, count_parameters
 from ..models.language_model import LanguageModel, check_plain
@@ -46,14 +49,15 @@ from .presets import PRESETS, needs_torch
 
 __all__ = [
     "ENGINES", "DEFAULT_ENGINE", "ValuesEngine", "make_engine", "set_threads",
-    "check_engine_options", "import_torch_engine",
-    "check_engine_fits", "estimate_values_step_seconds", "cyclic_gc_paused", "batch_loss",
+    "check_engine_options", "import_torch_engine", "check_device", "check_threads",
+    "max_threads", "DEVICE_FORMS",
+    "check_engine_fits", "estimate_values_step_seconds", "estimate_step_seconds",
+    "cyclic_gc_paused", "batch_loss",
     "train_step", "evaluate", "INSTALL_TORCH",
 ]
 
 ENGINES = ("values", "torch")
 DEFAULT_ENGINE = "values"
-INSTALL_TORCH = "pip install 'micrograd-gpt[torch]'"
 
 
 # -------------------------------------------------------------------------------------
@@ -196,7 +200,9 @@ def _refuse_several_processes():
 def check_engine_options(name, device=None, dtype=None, threads=None):
     """`name` if it is an engine and the options fit it: the Value engine computes in
     Python floats on the CPU, so a device, dtype or thread count (the torch engine's
-    options) is a mistake there. For the torch engine they are checked where they are used.
+    options) is a mistake there. For the torch engine the device must be written as
+    `check_device` says and the threads be at most `max_threads()`; whether the device
+    exists is checked where it is used.
     """
     check_choice("engine", name, ENGINES)
     options = dict(device=device, dtype=dtype, threads=threads)
@@ -205,17 +211,47 @@ def check_engine_options(name, device=None, dtype=None, threads=None):
         raise ValueError(f"{given[0]}: only the torch engine takes one (got "
                          f"{options[given[0]]!r}); the Value engine computes in Python "
                          "floats on the CPU: use --engine torch, or leave it out")
+    check_device(device)
+    check_threads(threads)
     return name
+
+
+DEVICE_FORMS = "'cpu', 'cuda' or 'cuda:N' (N: a GPU's number, from 0)"
+
+
+def check_device(device):
+    """`device` if it is None, "cpu", "cuda" or "cuda:N": the devices the torch engine
+    computes on (PyTorch itself also takes forms such as "cpu:1", which mean nothing more
+    here)."""
+    if device is None:
+        return None
+    if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda(:\d{1,4})?", device):
+        raise ValueError(f"device: must be {DEVICE_FORMS}, got {describe(device)}")
+    return device
+
+
+def max_threads():
+    """The most CPU threads a process may ask for: this machine's CPUs (more only wait for
+    each other, and a huge number makes PyTorch fail allocating them)."""
+    return os.cpu_count() or 1
+
+
+def check_threads(threads):
+    """`threads` if it is None or an integer in [1, max_threads()]."""
+    if isinstance(threads, int) and not isinstance(threads, bool) and threads > max_threads():
+        raise ValueError(f"threads: at most {max_threads()}, the CPUs of this machine (more "
+                         f"threads only wait for each other), got {threads:,}")
+    return check_int("threads", threads, 1, none_ok=True)
 
 
 def set_threads(name, threads=None):
     """The torch engine's CPU threads per process: `torch.set_num_threads(threads)`, default
-    1. The models here are small: split between threads, each operation mostly waits (on a
-    busy 2-core machine the small preset's step took 36 ms with one thread, 359 ms with
-    two). The Value engine has no threads to set (None only)."""
+    1, at most the machine's CPUs (`max_threads`). The models here are small: split
+    between threads, each operation mostly waits (on a busy 2-core machine the small
+    preset's step took 36 ms with one thread, 359 ms with two). The Value engine has no
+    threads to set (None only)."""
     if check_engine_options(name, threads=threads) == "torch":
-        import_torch_engine().torch.set_num_threads(check_int("threads", 1 if threads is None
-                                                        else threads, 1))
+        import_torch_engine().torch.set_num_threads(1 if threads is None else threads)
 
 
 def import_torch_engine():
@@ -269,6 +305,35 @@ def estimate_values_step_seconds(config, vocab_size, rng=None):
     big_config = GPTConfig(vocab_size=vocab_size, **config.model)
     big_work = config.batch_size * big_length * _work_per_token(big_config, big_length)
     return best * big_work / small_work
+
+
+def estimate_step_seconds(engine, config, vocab_size, length):
+    """How long one step of the run `config` takes on this machine with `engine`, for a
+    warning before a long run (`micrograd-gpt train` says it when a Value run would take
+    more than a few minutes).
+
+    "values": a GPT's step is scaled from a tiny one (`estimate_values_step_seconds`, a
+    fraction of a second); another model kind is small, so one of its own steps is timed.
+    "torch": a step of the run's model on PyTorch, CPU, float32, timed after one warm-up
+    step (needs PyTorch: a ValueError says how to install it). `length`: the tokens a
+    document holds (TrainConfig's sequence length).
+    """
+    rng = random.Random(0)
+    if engine == "values" and config.model_kind == "gpt":
+        return estimate_values_step_seconds(config, vocab_size, rng)
+    model = build_model(config.model_kind, dict(config.model, vocab_size=vocab_size), rng=rng)
+    batch = [[rng.randrange(vocab_size) for _ in range(length + 1)]
+             for _ in range(config.batch_size)]
+    if engine == "values":
+        optimizer = make_optimizer("adam", model.parameters(), lr=1e-3)
+        return _timed(lambda: train_step(model, optimizer, batch, 1e-3))
+    quiet = dataclasses.replace(config, record_health=False)
+    timer = import_torch_engine().TorchEngine(model, quiet, device="cpu", dtype="float32")
+    try:
+        timer.step(batch, 1e-3)  # the first step pays for setting up
+        return min(_timed(lambda: timer.step(batch, 1e-3)) for _ in range(3))
+    finally:
+        timer.close()
 
 
 def _timed(function):

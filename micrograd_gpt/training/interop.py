@@ -10,6 +10,8 @@ model)` copies the torch weights back into the Value model.
 """
 from __future__ import annotations
 
+from ..common.install import INSTALL_TORCH
+
 __all__ = ["to_torch", "from_torch"]
 
 
@@ -41,5 +43,5 @@ def _import_torch():
         from . import torch_engine
     except ImportError as error:  # pragma: no cover - depends on the machine
         raise ImportError(
-            "micrograd_gpt.training.interop needs PyTorch: pip install 'micrograd-gpt[torch]'") from error
+            f"micrograd_gpt.training.interop needs PyTorch: {INSTALL_TORCH}") from error
     return torch, torch_engine

@@ -25,8 +25,13 @@ class ProgressLine:
 
     On a terminal the line is redrawn in place (a carriage return `\\r` moves the cursor
     back to the start of the line), at most 10 times a second. Anywhere else (a log file,
-    CI) a plain line is printed every `every` steps, so logs stay readable.
+    CI) a plain line is printed every `every` steps, so logs stay readable, and at least
+    every `QUIET_SECONDS` of training, so a slow run shows it is alive. When the last step
+    is done, `close` says that the final losses are being measured (on a long run they
+    take a while, with no step to report).
     """
+
+    QUIET_SECONDS = 30.0
 
     def __init__(self, total_steps, first_step=0, stream=None, every=None):
         self.stream = stream if stream is not None else sys.stderr
@@ -38,7 +43,9 @@ class ProgressLine:
         self.tokens = 0
         self.smoothed_loss = None
         self._last_draw = 0.0
+        self._last_line_seconds = 0.0  # step_seconds when a plain line was last printed
         self._line = ""
+        self._finished = False
 
     def update(self, step, loss, num_tokens, seconds, lr):
         """Record a finished step and redraw (or print) the line."""
@@ -55,14 +62,16 @@ class ProgressLine:
                       f"{self.tokens / self.step_seconds:,.0f} tok/s | "
                       f"{per_step * 1000:.0f} ms/step | ETA {format_duration(eta)}")
         now = time.perf_counter()
-        last = step == self.total_steps
+        last = self._finished = step == self.total_steps
         if self.tty:
             if last or now - self._last_draw >= 0.1:
                 self._draw()
                 self._last_draw = now
-        elif last or done % self.every == 0:
+        elif (last or done % self.every == 0
+              or self.step_seconds - self._last_line_seconds >= self.QUIET_SECONDS):
             self.stream.write(self._line + "\n")
             self.stream.flush()
+            self._last_line_seconds = self.step_seconds
 
     def message(self, text):
         """Print `text` on a line of its own (the progress line is redrawn below it)."""
@@ -75,10 +84,14 @@ class ProgressLine:
         self.stream.flush()
 
     def close(self):
-        """End the redrawn line (on a terminal), so what follows starts on a new one."""
+        """End the redrawn line (on a terminal), so what follows starts on a new one; after
+        the last step, say that the final losses come next."""
         if self.tty and self._line:
             self.stream.write("\n")
-            self.stream.flush()
+        if self._finished:
+            self.stream.write("training done; measuring the final train and validation "
+                              "losses...\n")
+        self.stream.flush()
 
     def _draw(self):
         self.stream.write("\r\033[K" + self._line)

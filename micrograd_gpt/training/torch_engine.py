@@ -39,6 +39,8 @@ from __future__ import annotations
 import importlib
 import os
 
+from ..common.install import INSTALL_TORCH
+
 try:
     import torch
     import torch.distributed as dist
@@ -46,11 +48,12 @@ try:
     from torch.nn.parallel import DistributedDataParallel
 except ImportError as error:  # pragma: no cover - depends on the machine
     raise ImportError("micrograd_gpt.training.torch_engine needs PyTorch: "
-                      "pip install 'micrograd-gpt[torch]'") from error
+                      f"{INSTALL_TORCH}") from error
 
 from ..common.checks import check_choice
 from ..models.registry import MODEL_CLASSES
-from .torch_optimizer import TorchOptimizer
+from .engines import check_device
+from .torch_optimizer import TorchOptimizer, in_dtype
 
 __all__ = ["TorchEngine", "twin_class", "twin_of", "copy_weights_into",
            "DTYPES"]
@@ -80,9 +83,10 @@ def twin_of(model, dtype="float64", device="cpu"):
     "cuda", "cuda:N"; None: a GPU when there is one)."""
     dtype = dtype if isinstance(dtype, torch.dtype) else _dtype(dtype)
     twin = twin_class(model)(model.config, dtype=dtype)
-    state = {name: torch.tensor(values, dtype=torch.float64)
+    state = {name: in_dtype(torch.tensor(values, dtype=torch.float64), dtype,
+                            f"weights[{name!r}]")
              for name, values in model.state_dict().items()}
-    twin.load_state_dict(state, strict=True)  # copies, rounding to `dtype`
+    twin.load_state_dict(state, strict=True)
     return twin.to(_device(device))
 
 
@@ -95,17 +99,19 @@ def copy_weights_into(model, twin):
 
 
 def _device(device):
-    """A torch.device from "cpu", "cuda", "cuda:1" or None (a GPU when there is one)."""
+    """A torch.device from "cpu", "cuda", "cuda:1" (`engines.check_device`), a torch.device
+    or None (a GPU when there is one)."""
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+    if not isinstance(device, torch.device):  # (the engine passes on the one it chose)
+        device = torch.device(check_device(device))
     check_choice("device", device.type, ("cpu", "cuda"))
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device: 'cuda' was asked for, but PyTorch sees no GPU here "
                          "(torch.cuda.is_available() is False); use --device cpu")
+    if device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device: {str(device)!r} was asked for, but PyTorch sees "
+                         f"{torch.cuda.device_count()} GPU(s) here, numbered from 0")
     return device
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import inspect
 
+from ..common.install import INSTALL_TORCH
+
 try:
     import torch
 except ImportError as error:  # pragma: no cover - depends on the machine
     raise ImportError("micrograd_gpt.training.torch_optimizer needs PyTorch: "
-                      "pip install 'micrograd-gpt[torch]'") from error
+                      f"{INSTALL_TORCH}") from error
 
 from .optim import SGD, Adam, AdamW, check_optimizer_state
 
-__all__ = ["TorchOptimizer"]
+__all__ = ["TorchOptimizer", "in_dtype"]
 
 # our optimizer name -> (optim.py's class, torch's class); our buffer -> torch's state key
 _OPTIMIZERS = {"sgd": (SGD, torch.optim.SGD), "adam": (Adam, torch.optim.Adam),
@@ -103,7 +105,9 @@ class TorchOptimizer:
             return  # nothing happened yet: torch starts its state at the first step
         if self.kind is SGD and not self.torch_optimizer.param_groups[0]["momentum"]:
             return  # plain SGD keeps no state
-        columns = {name: torch.tensor(buffers[name], dtype=torch.float64)
+        dtype = self.params[0].dtype
+        columns = {name: in_dtype(torch.tensor(buffers[name], dtype=torch.float64), dtype,
+                                  f"buffer {name!r}")
                    for name in self.kind._buffers}
         start = 0
         for p in self.params:
@@ -113,3 +117,16 @@ class TorchOptimizer:
                 state["step"] = torch.tensor(float(self.steps))
             self.torch_optimizer.state[p] = state
             start += p.numel()
+
+
+def in_dtype(tensor, dtype, what):
+    """`tensor` (float64) rounded to `dtype`, refused when a finite number becomes
+    infinite there (float32 ends at ±3.4e38; a Value is a float64, which goes to 1.8e308):
+    a resumed run would otherwise train on inf without a word. `what` names the numbers."""
+    rounded = tensor.to(dtype)
+    if not bool(torch.isfinite(rounded).all()):
+        largest = tensor.abs().max().item()
+        raise ValueError(f"{what}: holds {largest:.3g}, beyond the range of "
+                         f"{str(dtype).replace('torch.', '')} (±{torch.finfo(dtype).max:.3g}); "
+                         "use --dtype float64, or the Value engine")
+    return rounded

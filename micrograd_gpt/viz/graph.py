@@ -44,7 +44,7 @@ from ..autograd.value import Value, scope_of, topological_order
 from ..common.files import atomic_write_bytes, check_output_path
 
 __all__ = ["draw_dot", "draw_modules", "render_graph", "pipe_graph", "module_summary",
-           "ModuleSummary", "node_names", "format_number", "GraphvizNotInstalled",
+           "module_legend", "ModuleSummary", "node_names", "format_number", "GraphvizNotInstalled",
            "renderer_available", "check_graph_size", "check_graph_path", "INSTALL_HELP"]
 
 INSTALL_HELP = """\
@@ -392,14 +392,17 @@ class ModuleSummary:
     edges: dict = field(default_factory=dict)
     root_module: str = ""
 
-    def describe(self, module, top=5):
-        """ "1,234 nodes: dot 96, exp 32, ..." for one module."""
+    def describe(self, module, top=5, per_line=None):
+        """ "1,234 nodes: dot 96, exp 32, ..." for one module: its `top` commonest
+        operations (None: all of them), `per_line` of them a line (None: one line)."""
         counts = self.ops[module]
         parts = [f"{op} {n:,}" for op, n in counts.most_common(top)]
-        if len(counts) > top:
+        if top is not None and len(counts) > top:
             parts.append("…")
         total = sum(counts.values())
-        return f"{total:,} node{'s' if total != 1 else ''}: " + ", ".join(parts)
+        step = per_line or len(parts)
+        lines = [", ".join(parts[i:i + step]) for i in range(0, len(parts), step)]
+        return f"{total:,} node{'s' if total != 1 else ''}: " + ",\n".join(lines)
 
 
 def module_summary(root, *, depth=None, names=None):
@@ -459,10 +462,14 @@ def _split_unscoped(order, module):
     return module
 
 
-def draw_modules(summary, rankdir="LR", title=None):
+def draw_modules(summary, rankdir="LR", title=None, legend=False):
     """Draw a `ModuleSummary` (what `draw_dot(root, collapse=True)` draws): one box per
-    module with its node count and op mix, frames for modules inside modules, and arrows
-    labelled with how many edges run between two modules (thicker for more)."""
+    module with its node count and every operation it made, frames for modules inside
+    modules (the frame's own nodes in a box "own nodes of NAME" inside it), and arrows
+    labelled with how many edges run between two modules (thicker for more). `legend`:
+    add `module_legend(summary)` under the title, to say how to read all that."""
+    if legend:
+        title = (title or "") + "".join(line + "\\l" for line in module_legend(summary))
     dot = _new_graph(rankdir, title)
     dot.attr("node", fontsize="13")  # a summary picture: fewer boxes, so bigger text
     dot.attr("edge", fontsize="12")
@@ -472,8 +479,11 @@ def draw_modules(summary, rankdir="LR", title=None):
     parents = _frame_scopes(present)
     frames = _frames(parents, rankdir)
     for scope in sorted(present):
-        # \n: DOT's line break
-        label = f"{_plain_label(scope)}\\n{_plain_label(summary.describe(scope))}"
+        # a frame carries the module's name; the box inside it holds the nodes the module
+        # makes itself, between its submodules (attention's scores, the MLP's gelu)
+        name = f"own nodes of {scope}" if scope in parents else scope
+        counts = summary.describe(scope, top=None, per_line=4)  # \n: DOT's line break
+        label = f"{_plain_label(name)}\\n{_plain_label(counts)}"
         fill = _ROOT_FILL if scope == summary.root_module else (
             "#f4f4f4" if scope.startswith("(") else "#eef3f8")
         target = frames.get(scope) or frames.get(_parent_scope(scope, parents)) or dot
@@ -486,6 +496,47 @@ def draw_modules(summary, rankdir="LR", title=None):
         dot.edge(keys[src], keys[dst], label=f"{count:,}", penwidth=f"{width:.2f}")
     _attach_frames(dot, frames)
     return dot
+
+
+# what an operation's name in a box means, for the legend (only those in the picture)
+OPERATIONS_EXPLAINED = {
+    "leaf": "a Value made from a number, not computed: a weight, an input, a constant",
+    "dot": "one node for a whole weighted sum Σ w·x (a fused node: a row of a matrix "
+           "product)",
+    "sum": "one node adding many numbers",
+    "exp(x-max)": "softmax's exponentials, each shifted by the largest score so that none "
+                  "overflows",
+    "cross_entropy": "one node for the loss at one position (softmax and -ln p fused)",
+    "inverse_rms": "one node for a norm's 1 / sqrt(mean of squares + eps), over a whole "
+                   "vector",
+    "softmax": "one node for a probability of a softmax (fused)",
+    "log_softmax": "one node for a log-probability of a softmax (fused)",
+}
+
+
+def module_legend(summary):
+    """How to read a `draw_modules` picture, as lines of text: what a box's counts are,
+    what its operations' names mean (those in this picture), what frames and arrows are,
+    and why a parameter table feeds the outputs directly when it does (tied weights)."""
+    present = {op for counts in summary.ops.values() for op in counts}
+    lines = ["How to read it: a box is a module; its counts are the Values (graph nodes) it "
+             "made in this step, by operation, commonest first.",
+             *(f"  {op}: {text}" for op, text in OPERATIONS_EXPLAINED.items()
+               if op in present),
+             "  + - * / and the like: one node per arithmetic operation on two numbers.",
+             "A frame is a module with modules inside it; its box \"own nodes of ...\" holds "
+             "what it computes between them.",
+             "An arrow's number: how many edges (child -> parent) run from one box to "
+             "the next."]
+    for (source, target), count in sorted(summary.edges.items()):
+        if target == OUTPUTS and set(summary.ops.get(source, {})) == {"leaf"}:
+            lines.append(f"{source} -> (outputs), {count:,} edges: weight tying. The table "
+                         f"{source} that turns tokens into vectors at the start is used "
+                         "again at the end:")
+            lines.append("  each output score is a dot of the last vector with one of its "
+                         "rows, at every position, so every number of the table feeds "
+                         "the outputs.")
+    return lines
 
 
 def _frame_scopes(present):

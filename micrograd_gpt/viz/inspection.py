@@ -25,14 +25,19 @@ from dataclasses import dataclass
 
 from ..autograd import functional as F
 from ..models.attention import KVCache
-from ..common.checks import check_bool, check_int, describe
+from ..common.checks import check_bool, check_int, check_text, describe
 from ..training.data import CharTokenizer
 from ..models.language_model import LanguageModel, check_plain
 from .plots import AttentionMaps
 
-__all__ = ["record_forward", "inspect_text", "Inspection", "Prediction", "Candidate",
-           "PredictionTable", "token_labels", "attention_by_distance", "AttentionDistances"]
+__all__ = ["MAX_TEXT_CHARS", "record_forward", "inspect_text", "Inspection", "Prediction",
+           "Candidate", "PredictionTable", "token_labels", "attention_by_distance",
+           "AttentionDistances"]
 
+# the longest text inspected: one row of predictions (and of attention) per character, so
+# more cannot be read anyway, and a model without a context limit (a bigram, an RNN)
+# would otherwise take time and memory in proportion to any text it is given
+MAX_TEXT_CHARS = 1000
 # how a token without a printable character of its own is shown
 SPECIAL_LABELS = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 BOS_LABEL = "BOS"
@@ -187,8 +192,7 @@ def inspect_text(model, tokenizer, text, *, whole_document=True, top_k=5):
     """
     if not isinstance(tokenizer, CharTokenizer):
         raise ValueError(f"tokenizer: must be a CharTokenizer, got {type(tokenizer).__name__}")
-    if not isinstance(text, str):
-        raise ValueError(f"text: must be a string, got {describe(text)}")
+    check_text("text", text, MAX_TEXT_CHARS, ", the most a table of predictions shows")
     check_bool("whole_document", whole_document)
     top_k = check_int("top_k", top_k, 1, tokenizer.vocab_size)
     ids = tokenizer.encode(text)
@@ -324,7 +328,9 @@ class PredictionTable:
 
 
 def _context_text(p):
-    return p.context if p.context else "(start)"
+    """What was read before this prediction; at the start only the start token, called
+    BOS here as on the attention maps."""
+    return p.context if p.context else "BOS"
 
 
 def _target_text(p):
@@ -353,6 +359,7 @@ def _html_row(p):
         f'{e(c.label)} {c.probability:.2f}</span>' for c in p.candidates)
     probability = _number(p.target_probability, ".3f")
     return (f'<tr><td class="context">{e(_context_text(p))}</td>'
-            f'<td class="next">{e(_target_text(p))}</td><td>{probability}</td>'
-            f'<td>{_number(p.loss, ".2f")}</td><td>{guesses}</td></tr>')
+            f'<td class="next">{e(_target_text(p))}</td><td class="p">{probability}</td>'
+            f'<td class="loss">{_number(p.loss, ".2f")}</td>'
+            f'<td class="guesses">{guesses}</td></tr>')
 

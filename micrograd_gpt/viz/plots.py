@@ -19,6 +19,7 @@ Every text that comes from outside (titles, labels, characters) is escaped.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from html import escape
@@ -27,9 +28,9 @@ from ..common.checks import (check_bool, check_choice, check_instance, check_int
                      check_numbers, check_str)
 from ..common.files import atomic_write_text
 
-__all__ = ["LineChart", "BarChart", "loss_curve", "write_loss_plot", "moving_average",
-           "nice_ticks", "AttentionMaps", "health_curves", "PictureGrid", "weight_color",
-           "PALETTE"]
+__all__ = ["LineChart", "BarChart", "loss_curve", "write_loss_plot", "moving_average", "thin",
+           "spread", "MAX_DRAWN_POINTS", "MAX_DRAWN_RECORDS", "nice_ticks", "AttentionMaps",
+           "health_curves", "PictureGrid", "weight_color", "PALETTE"]
 
 COLORS = {"train": "#9ecae1", "train_avg": "#1f77b4", "val": "#d62728",
           "uniform": "#7f7f7f", "bigram": "#ff7f0e"}
@@ -39,16 +40,52 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 LEGENDS = ("upper right", "lower left", "right", "none")
 
 
+# a curve is drawn with at most this many points, and a health chart from at most this
+# many records: a screen has about a thousand columns of pixels, so more points add
+# nothing to the picture but time and bytes (a long run's history holds one per step)
+MAX_DRAWN_POINTS = 2000
+MAX_DRAWN_RECORDS = 200
+
+
+def thin(points, most=MAX_DRAWN_POINTS):
+    """At most `most` of `points` (a list of (x, y), kept in order), for drawing. When
+    there are more, the list is cut into most/2 runs of neighbours and each run keeps its
+    lowest and its highest point, so a noisy curve keeps the band it fills when drawn
+    with every point.
+
+    >>> thin([(0, 3.0), (1, 2.0), (2, 2.5), (3, 1.0), (4, 1.5), (5, 1.2)], most=4)
+    [(0, 3.0), (1, 2.0), (3, 1.0), (4, 1.5)]
+    """
+    check_int("most", most, 2)
+    if len(points) <= most:
+        return list(points)
+    runs, kept = most // 2, []
+    for r in range(runs):
+        run = points[r * len(points) // runs:(r + 1) * len(points) // runs]
+        ys = [point[1] for point in run]
+        low, high = ys.index(min(ys)), ys.index(max(ys))
+        kept += [run[i] for i in sorted({low, high})]
+    return kept
+
+
+def spread(items, most=MAX_DRAWN_RECORDS):
+    """At most `most` of `items`, evenly spread, the first and the last always among them."""
+    check_int("most", most, 2)
+    if len(items) <= most:
+        return list(items)
+    return [items[round(i * (len(items) - 1) / (most - 1))] for i in range(most)]
+
+
 def moving_average(values, window):
-    """The mean of each value and the up to `window - 1` values before it."""
+    """The mean of each value and the up to `window - 1` values before it.
+
+    With running sums S[i] = values[0] + ... + values[i - 1], the mean ending at i is
+    (S[i + 1] - S[i + 1 - window]) / window: one pass, however wide the window."""
     check_int("window", window, 1)
-    out, total = [], 0.0
-    for i, v in enumerate(values):
-        total += v
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
+    sums = list(itertools.accumulate(values, initial=0.0))
+    first = [sums[i] / i for i in range(1, min(window, len(values)) + 1)]
+    return first + [(after - before) / window
+                    for after, before in zip(sums[window + 1:], sums[1:])]
 
 
 def nice_ticks(low, high, count=5):
@@ -114,7 +151,8 @@ class _Reference:
     y: float
     label: str
     color: str
-    label_at: str     # "right" or "left": which end of the line carries the label
+    label_at: str     # "right" or "left": which end of the line carries the label;
+                      # "outside": beside the plot, right of it, clear of every curve
 
 
 @dataclass
@@ -170,10 +208,11 @@ class LineChart(_Picture):
 
     def add_reference(self, y, label, color="#7f7f7f", label_at="right"):
         """A dashed horizontal line at height `y` across the whole chart, labelled at its
-        right (or left) end."""
+        right (or left) end, or "outside" the plot, right of it (the chart keeps room for
+        the label there, so it never sits on a curve)."""
         y = check_number("y", y)
         check_str("label", label, empty_ok=True)
-        check_choice("label_at", label_at, ("right", "left"))
+        check_choice("label_at", label_at, ("right", "left", "outside"))
         self.references.append(_Reference(y, label, _attribute(check_str("color", color)),
                                           label_at))
 
@@ -208,6 +247,12 @@ def _check_positive(points, references, y_include):
                              "numbers above 0 (leave them out, or draw without y_log)")
 
 
+def _lines(label):
+    """A label beside a chart, "uniform guess: ln 27 = 3.30", as its two lines."""
+    name, colon, value = label.partition(": ")
+    return [name + ":", value] if colon else [label]
+
+
 def _legend_width(curves):
     longest = max((len(c.label) for c in curves), default=0)
     return 44 + 6.6 * longest  # a sample line, then the text at ~6.6 px a character
@@ -221,6 +266,9 @@ class _Frame:
         left, right, top, bottom = chart.margin
         if chart.legend == "right":
             right += _legend_width(chart.curves)
+        outside = [r for r in chart.references if r.label_at == "outside"]
+        if outside:  # room for the labels beside the plot (~6.6 px a character)
+            right += 10 + 6.6 * max(len(line) for r in outside for line in _lines(r.label))
         self.left, self.top = left, top
         self.plot_w = chart.width - left - right
         self.plot_h = chart.height - top - bottom
@@ -285,6 +333,12 @@ class _Frame:
                 f'y2="{y:.1f}" stroke="{ref.color}" stroke-width="1.5" stroke-dasharray="6 4"/>')
 
     def reference_label(self, ref):
+        if ref.label_at == "outside":  # "name: value" on two lines, centred on the line
+            lines = _lines(ref.label)
+            top = self.y(ref.y) + 4 - 7 * (len(lines) - 1)
+            return "\n".join(_halo_text(self.left + self.plot_w + 8, top + 14 * i, line,
+                                         "start", f' fill="{ref.color}"')
+                              for i, line in enumerate(lines))
         if ref.label_at == "left":
             return _halo_text(self.left + 4, self.y(ref.y) - 5, ref.label, "start",
                               f' fill="{ref.color}"')
@@ -341,21 +395,23 @@ def loss_curve(history, title="loss", vocab_size=None, bigram=None):
     window = max(1, len(train) // 50)
     if train and window > 1:
         steps, losses = [s for s, _ in train], [loss for _, loss in train]
-        chart.add(train, "train (each step)", COLORS["train"], width=1)
-        chart.add(zip(steps, moving_average(losses, window)),
+        chart.add(thin(train), "train (each step)", COLORS["train"], width=1)
+        chart.add(thin(list(zip(steps, moving_average(losses, window)))),
                   f"train (mean of {window} steps)", COLORS["train_avg"])
     elif train:  # too few steps to be worth smoothing
         chart.add(train, "train", COLORS["train_avg"])
-    if val:
-        chart.add(val, "validation", COLORS["val"], markers=True)
+    if val:  # measured every eval interval only: dots, joined by a dashed line
+        chart.add(spread(val, MAX_DRAWN_POINTS), "validation (measured at the dots)",
+                  COLORS["val"], markers=True, dash="6 4")
     check_int("vocab_size", vocab_size, 1, none_ok=True)
     check_number("bigram", bigram, 0, none_ok=True)
     if vocab_size is not None:
         uniform = math.log(vocab_size)
         chart.add_reference(uniform, f"uniform guess: ln {vocab_size} = {uniform:.2f}",
-                            COLORS["uniform"])
+                            COLORS["uniform"], label_at="outside")
     if bigram is not None:
-        chart.add_reference(bigram, f"bigram counts: {bigram:.2f}", COLORS["bigram"])
+        chart.add_reference(bigram, f"bigram counts: {bigram:.2f}", COLORS["bigram"],
+                            label_at="outside")
     return chart
 
 
@@ -514,7 +570,7 @@ class AttentionMaps(_Picture):
                 if len(head) != size or any(len(row) != t + 1 for t, row in enumerate(head)):
                     raise ValueError(f"attention: every head needs {size} rows (one per "
                                      "label), row t holding t + 1 weights")
-        self.cell = max(10, min(28, 300 // size))
+        self.cell = max(10, min(36, 300 // size))
         self.gap, self.left, self.top = 34, 40, 86
         self.map_size = self.cell * size
 
@@ -524,8 +580,9 @@ class AttentionMaps(_Picture):
         return max(440, self.left + heads * (self.map_size + self.gap) + 10)
 
     @property
-    def height(self):
-        return self.top + len(self.attention) * (self.map_size + self.gap + 26) + 10
+    def height(self):  # each layer's row of maps (26: their titles), gaps between rows only
+        layers = len(self.attention)
+        return self.top + layers * (self.map_size + 26) + (layers - 1) * self.gap + 10
 
     def to_svg(self):
         """The heatmaps as the text of an SVG file."""
@@ -648,7 +705,8 @@ def health_curves(history):
     records = history.get("health") or []
     if not records:
         raise ValueError("history: has no health statistics (train with "
-                         "record_health=True, or `micrograd-gpt train --health`)")
+                         "record_health=True, or `micrograd-gpt train` with the Value engine)")
+    records = spread(records)  # a marker per record: a few hundred at most
     activations = _activation_names(records[-1]["activations"])
     matrices = [name for name, p in records[-1]["parameters"].items() if len(p["shape"]) == 2]
     charts = [

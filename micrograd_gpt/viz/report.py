@@ -84,11 +84,36 @@ def _loss_section(history, vocab_size, bigram):
     return loss_curve(history, "loss during training", vocab_size, bigram).to_svg()
 
 
+HEALTH_NOT_RECORDED = (
+    "Not recorded for this run. `micrograd-gpt train` records it with the Value engine "
+    "unless given --no-health (the torch engine cannot: it has no nodes to look at); in "
+    "Python, TrainConfig(record_health=True).")
+
+
 def _health_section(history):
     if not history or not history.get("health"):
-        return _note("Not recorded for this run. Train with --health (or "
-                     "TrainConfig(record_health=True)) to see it.")
-    return health_curves(history).to_svg()
+        return _note(HEALTH_NOT_RECORDED)
+    # one SVG per chart, so that a narrow screen stacks them instead of shrinking a grid
+    charts = "".join(f'<div class="chart">{chart.to_svg()}</div>'
+                     for chart in health_curves(history).pictures)
+    note = _last_step_note(history["health"])
+    return f'<div class="charts">{charts}</div>' + (_note(note) if note else "")
+
+
+def _last_step_note(records):
+    """Why the update / data ratio drops at the end, when it is because the learning rate
+    has decayed (nearly) to 0 by the last recorded step: every step's update is
+    proportional to the rate, so the ratio falls with it, as the schedule plans."""
+    rated = [r for r in records if r.get("lr") is not None]
+    if len(rated) < 2:
+        return None
+    peak, last = max(rated, key=lambda r: r["lr"]), rated[-1]
+    if peak["lr"] <= 0 or last["lr"] > 0.1 * peak["lr"]:
+        return None
+    return (f"The update / data ratio falls at step {last['step']}: the learning rate there "
+            f"is {last['lr']:.2g}, against {peak['lr']:.2g} at step {peak['step']} (the "
+            "schedule takes it down to 0 at the end), and a step changes the weights in "
+            "proportion to it. Nothing went wrong: the last steps are meant to be small.")
 
 
 def _note(text):

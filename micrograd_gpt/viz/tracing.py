@@ -370,6 +370,7 @@ def trace_html(root, title=None, names=None, max_nodes=200):
                    "dataText": format_number(n.data), "labelled": n.labelled}
                   for n in t.nodes],
         "steps": [_step_json(s) for s in t.backward],
+        "summary": _summary_json(t),
     }
     title = title or f"Backpropagation through {t.nodes[-1].name if t.nodes else 'a graph'}"
     return fill_template(_template(), {"TITLE": html.escape(str(title), quote=True),
@@ -446,6 +447,17 @@ def _step_json(s):
     elif s.kind == "seed":
         d["text"] = {"grad": format_number(s.grad)}
     return d
+
+
+def _summary_json(t):
+    """What the page says after the last step: how many updates and skips backward made,
+    and the final gradient of every named input (the numbers the pass was for)."""
+    named = [n for n in t.nodes if n.labelled and not n.op]
+    return {"output": t.nodes[-1].name if t.nodes else "",
+            "updates": sum(s.kind == "backward" for s in t.backward),
+            "skips": sum(s.kind == "skip" for s in t.backward),
+            "inputs": [{"name": n.name, "grad": format_number(t.grads.get(n.key, 0.0))}
+                       for n in named]}
 
 
 def _inline_svg(svg):

@@ -40,7 +40,7 @@ def test_inspect_prints_the_table_and_writes_the_page(checkpoint, tmp_path):
     text = page.read_text(encoding="utf-8")
     assert text.count('class="attention-map"') == 2                  # 1 layer x 2 heads
     assert text.count('class="cell"') == 2 * (5 * 6 // 2)            # B e m m a: triangles
-    assert "uniform guess: ln 27 = 3.30" in text and "bigram counts:" in text
+    assert "ln 27 = 3.30" in text and "bigram counts:" in text
     assert "update / data ratio" in text                             # the health curves
     data = re.search(r'<script type="application/json" id="inspection-data">(.*?)</script>',
                      text, re.S).group(1)
@@ -50,12 +50,21 @@ def test_inspect_prints_the_table_and_writes_the_page(checkpoint, tmp_path):
 
 def test_the_page_says_when_health_was_not_recorded(tmp_path):
     path = tmp_path / "plain.json"
-    assert run(["train", *QUICK, "--out", str(path)])[0] == 0
+    assert run(["train", *QUICK, "--no-health", "--out", str(path)])[0] == 0
     code, out, _ = run(["inspect", "--checkpoint", str(path), "ava"])
     assert code == 0
     page = tmp_path / "plain_inspect.html"                           # the default name
-    assert out.splitlines()[-1] == f"wrote {page}"
-    assert "Not recorded for this run. Train with --health" in page.read_text(encoding="utf-8")
+    assert out.splitlines()[-2] == f"wrote {page}"
+    assert "records it with the Value engine unless given --no-health" in out.splitlines()[-1]
+    assert ("Not recorded for this run. `micrograd-gpt train` records it with the Value "
+            "engine unless given --no-health") in page.read_text(encoding="utf-8")
+
+
+def test_train_records_health_by_default_with_the_value_engine(tmp_path):
+    path = tmp_path / "default.json"
+    assert run(["train", *QUICK, "--out", str(path)])[0] == 0
+    records = load_checkpoint(path).history["health"]
+    assert [r["step"] for r in records][0] == 1 and records[-1]["step"] == int(QUICK[1])
 
 
 def test_a_text_model_leaves_the_last_next_token_open(tmp_path):
@@ -111,8 +120,8 @@ def test_plot_draws_the_uniform_and_bigram_lines(checkpoint, tmp_path):
     root = ET.parse(svg).getroot()
     labels = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
     bigram = reference_losses(TrainConfig(**load_checkpoint(checkpoint).train_config))["bigram"]
-    assert f"uniform guess: ln 27 = {math.log(27):.2f}" in labels
-    assert f"bigram counts: {bigram:.2f}" in labels
+    assert "uniform guess:" in labels and f"ln 27 = {math.log(27):.2f}" in labels
+    assert "bigram counts:" in labels and f"{bigram:.2f}" in labels
 
 
 def test_plot_without_the_data_draws_no_bigram_line_and_says_why(checkpoint, tmp_path):

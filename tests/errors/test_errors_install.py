@@ -84,3 +84,53 @@ def test_without_torch_the_comparisons_skip_with_a_reason(tmp_path):
                             "-p", "no:cacheprovider", "tests/training/test_interop.py"],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert alone.returncode == 0, alone.stdout[-2000:]
+
+
+# ---- one torch install line everywhere ----------------------------------------------------
+
+def _places_that_talk_about_installing():
+    """Every file a user reads or runs: the READMEs, the chapters and their notebooks, the
+    package (its error messages), the examples, the benchmarks, the docs scripts, pyproject."""
+    patterns = ["README.md", "pyproject.toml", "docs/*.md", "docs/*.py", "docs/notebooks/*.ipynb",
+                "micrograd_gpt/**/*.py", "micrograd_gpt/**/*.md", "examples/*.py",
+                "benchmarks/*.py"]
+    found = {path for pattern in patterns for path in ROOT.glob(pattern)}
+    return sorted(found - {ROOT / "micrograd_gpt" / "common" / "install.py"})  # defines it
+
+
+def test_every_torch_install_line_is_the_one_line_of_the_cpu_wheel_index():
+    from micrograd_gpt.common.install import INSTALL_TORCH, TORCH_CPU_INDEX, TORCH_VERSION
+    assert INSTALL_TORCH == f"pip install torch=={TORCH_VERSION} --index-url {TORCH_CPU_INDEX}"
+    assert TORCH_CPU_INDEX == "https://download.pytorch.org/whl/cpu"
+    assert PYPROJECT["project"]["optional-dependencies"]["torch"][0] == f"torch=={TORCH_VERSION}"
+    other = re.compile(r"pip3? install[^\n`'\"]*\btorch\b|\[torch\]")
+    seen, wrong = 0, []
+    for path in _places_that_talk_about_installing():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if INSTALL_TORCH in line or "{INSTALL_TORCH}" in line:
+                seen += 1
+            elif other.search(line):
+                wrong.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not wrong, "another way to install torch:\n" + "\n".join(wrong)
+    assert seen >= 8  # README, docs/README, chapter 13, its notebook, the error messages
+
+
+def test_the_error_without_torch_gives_the_line():
+    from micrograd_gpt.common.install import INSTALL_TORCH
+    from micrograd_gpt.training import engines
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['torch'] = None\n"
+         "from micrograd_gpt.training.engines import import_torch_engine\n"
+         "import_torch_engine()"],
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+        timeout=120)
+    assert done.returncode == 1 and INSTALL_TORCH in done.stderr.splitlines()[-1]
+    assert engines.INSTALL_TORCH == INSTALL_TORCH
+
+
+def test_the_license_file_is_the_one_pyproject_names():
+    assert PYPROJECT["project"]["license"] == {"text": "MIT"}
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n")
+    assert "Copyright (c) micrograd_gpt contributors" in text
+    assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text

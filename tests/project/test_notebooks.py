@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from micrograd_gpt.common.install import INSTALL_TORCH
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
@@ -87,7 +89,7 @@ def test_the_generator_turns_each_part_of_a_chapter_into_the_right_cell(nbformat
     setup, intro, first, reading, torch_cell, last, end = notebook.cells
     assert "SOURCE = 'git+https://example.org/x.git'" in setup.source
     assert 'find_spec("micrograd_gpt") is None' in setup.source
-    assert "pip install torch" in setup.source          # the chapter has a torch cell
+    assert INSTALL_TORCH in setup.source          # the chapter has a torch cell
     assert "(01_value.ipynb#by-hand-first)" in intro.source
     assert "(../../micrograd_gpt/autograd/value.py)" in intro.source
     assert "![a graph](attachment:expr_graph.svg)" in intro.source

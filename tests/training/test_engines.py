@@ -14,6 +14,7 @@ import pytest
 
 from micrograd_gpt.training.checkpoint import CheckpointError, load_checkpoint
 from micrograd_gpt.cli import main
+from micrograd_gpt.common.install import INSTALL_TORCH
 from micrograd_gpt.training.engines import ValuesEngine, make_engine, set_threads
 from micrograd_gpt.training.interop import to_torch
 from micrograd_gpt.models.gpt import GPT, GPTConfig
@@ -278,7 +279,7 @@ def test_the_medium_preset_is_refused_on_values_with_an_estimate():
         train(TrainConfig.from_preset("medium"), quiet=True)
     message = str(refused.value)
     assert "needs the torch engine (--engine torch" in message
-    assert "pip install 'micrograd-gpt[torch]'" in message
+    assert INSTALL_TORCH in message
     steps = TrainConfig.from_preset("medium").steps
     assert f"its {steps:,} steps about" in message and "days" in message
 
@@ -303,7 +304,7 @@ def test_without_torch_the_torch_engine_says_how_to_install_it(command, tmp_path
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines() == [
         f"micrograd-gpt {command[0]}: error: engine: 'torch' needs PyTorch, which is not "
-        "installed: pip install 'micrograd-gpt[torch]'"]
+        f"installed: {INSTALL_TORCH}"]
 
 
 # ---- the command line ------------------------------------------------------------------

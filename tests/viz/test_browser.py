@@ -122,3 +122,18 @@ def test_skips_are_explained(page):
     for _ in range(k + 1):
         page.keyboard.press("ArrowRight")
     assert "nothing to pass on" in page.inner_text("#explain")
+
+
+def test_the_last_step_ends_with_a_summary_of_the_pass(page):
+    grads, t = running_grads(len(running_grads(0)[1].backward))
+    assert page.locator("#summary").count() == 0  # not before the end
+    page.click("#end")
+    summary = page.inner_text("#summary")
+    updates = sum(s.kind == "backward" for s in t.backward)
+    skips = sum(s.kind == "skip" for s in t.backward)
+    assert summary.startswith(f"Backward is done: {updates} updates along edges ({skips} nodes")
+    root = t.nodes[-1].name
+    for name, grad in grads.items():
+        assert f"∂{root}/∂{name} = {format_number(grad)}" in summary
+    page.click("#prev")
+    assert page.locator("#summary").count() == 0

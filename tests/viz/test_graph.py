@@ -388,3 +388,30 @@ def test_collapsed_gpt_step_reads_top_to_bottom_without_a_loop(gpt_step):
     # blocks.0 makes no node of its own now, but still frames its modules
     dot = draw_modules(summary)
     assert 'label="blocks.0"' in dot.source or "label=blocks.0" in dot.source
+
+
+# ---- the legend of a module picture ----------------------------------------------------
+
+def test_the_gpt_picture_has_a_legend_and_no_box_inside_itself(tmp_path, capsys):
+    from micrograd_gpt.cli import main
+    from micrograd_gpt.viz.training_step import training_step_graph
+    from micrograd_gpt.viz.graph import module_legend
+    loss, model, _ = training_step_graph("tiny", 2)
+    summary = module_summary(loss, names=model.named_parameters())
+    legend = "\n".join(module_legend(summary))
+    for op in ("leaf:", "dot:", "exp(x-max):", "cross_entropy:", "An arrow's number"):
+        assert op in legend
+    tied = next(line for line in module_legend(summary) if line.startswith("wte -> (outputs)"))
+    assert f"{summary.edges[('wte', '(outputs)')]:,} edges: weight tying" in tied
+    untied = training_step_graph("microgpt", 2)
+    assert "weight tying" not in "\n".join(module_legend(module_summary(
+        untied[0], names=untied[1].named_parameters())))
+    gv = tmp_path / "gpt.gv"
+    assert main(["graph", "--gpt", "--batch-size", "2", "-o", str(gv)]) == 0
+    text = gv.read_text(encoding="utf-8")
+    assert "How to read it: a box is a module" in text and "weight tying" in text
+    frames = re.findall(r'label="(blocks\.0\.(?:attn|mlp))" labeljust', text)
+    assert sorted(frames) == ["blocks.0.attn", "blocks.0.mlp"]
+    for frame in frames:  # a frame's own nodes are not a box named like the frame
+        assert f'label="{frame}\\n' not in text and f'label="own nodes of {frame}\\n' in text
+    assert "…" not in text  # every operation listed, none cut

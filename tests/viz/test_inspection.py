@@ -156,7 +156,7 @@ def test_the_table_marks_the_actual_next_token(names_model):
     result = inspect_text(model, tokenizer, "ava", top_k=tokenizer.vocab_size)
     lines = str(result.prediction_table()).splitlines()
     assert len(lines) == 1 + 4
-    assert lines[1].startswith("(start)") and lines[2].startswith("a ")
+    assert lines[1].startswith("BOS ") and lines[2].startswith("a ")
     for line, p in zip(lines[1:], result.predictions):
         assert f"[{p.target_label}] {p.target_probability:.2f}" in line
         assert f"{p.loss:.2f}" in line

@@ -46,8 +46,13 @@ def test_the_loss_curve_has_the_uniform_and_bigram_lines():
     history = {"train": [[s, 3.3 - s / 100] for s in range(1, 101)], "val": [[0, 3.3], [100, 2.4]]}
     root = parse(loss_curve(history, "run", vocab_size=27, bigram=2.45).to_svg())
     labels = texts(root)
-    assert f"uniform guess: ln 27 = {math.log(27):.2f}" in labels
-    assert "bigram counts: 2.45" in labels
+    assert "uniform guess:" in labels and f"ln 27 = {math.log(27):.2f}" in labels
+    assert "bigram counts:" in labels and "2.45" in labels
+    # beside the plot, right of its last x, never on a curve
+    plot_right = max(float(x) for line in root.iter(SVG + "line") if line.get("class") == "reference"
+                     for x in (line.get("x2"),))
+    beside = [t for t in root.iter(SVG + "text") if t.text in ("uniform guess:", "2.45")]
+    assert len(beside) == 2 and all(float(t.get("x")) > plot_right for t in beside)
     assert len([x for x in root.iter(SVG + "line") if x.get("class") == "reference"]) == 2
     plain = parse(loss_curve(history, "run").to_svg())
     assert not [x for x in plain.iter(SVG + "line") if x.get("class") == "reference"]
@@ -299,3 +304,12 @@ def test_bad_bars_are_one_clear_error(make, match):
 def test_bad_picture_input_is_one_clear_error(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("layers", [1, 3])
+def test_the_heatmaps_end_below_their_last_row_of_maps(layers):
+    maps = AttentionMaps(random_attention(layers, 2, 5), ["BOS", "a", "b", "c", "d"])
+    root = parse(maps.to_svg())
+    lowest = max(float(r.get("y")) + float(r.get("height")) for r in root.iter(SVG + "rect")
+                 if r.get("width") != str(maps.width))
+    assert maps.height - lowest == 10  # no empty band under the maps

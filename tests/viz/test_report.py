@@ -74,7 +74,7 @@ def test_the_page_loads_cleanly_with_every_heatmap(browser, pages, name):
             assert maps.nth(2 * layer + head).get_attribute("data-layer") == str(layer)
     assert page.locator("table.predictions tbody tr").count() == size
     assert page.locator("#loss svg").count() == 1
-    assert page.locator("#health > svg > svg").count() == 4          # the four health charts
+    assert page.locator("#health .chart > svg").count() == 4         # the four health charts
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
     assert problems == []
     assert [u for u in requests if not u.startswith("file:")] == []   # nothing from the network
@@ -136,3 +136,37 @@ def test_the_page_json_is_safe_for_any_text(pages):
     assert script_json({"x": "\u2028</script>"}) == '{"x": "\\u2028\\u003c/script\\u003e"}'
     assert page.count('id="inspection-data"') == 1       # "{{DATA}}" in the title stayed text
     assert "a\u2028b {{DATA}}" in page.split("<title>", 1)[1]
+
+
+def test_at_390_px_nothing_scrolls_sideways(browser, pages):
+    """A phone: every section fits the screen (the pictures shrink, the prediction table
+    puts the guesses under the numbers, which say what they are)."""
+    folder, _ = pages
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto((folder / "plain.html").as_uri())
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    sections = page.evaluate("""() => Array.from(document.querySelectorAll('section')).map(
+        s => [s.id, s.scrollWidth, s.clientWidth])""")
+    assert len(sections) == 4
+    for name, scrolled, width in sections:
+        assert scrolled <= width, name
+    widths = page.evaluate("""() => Array.from(document.querySelectorAll('section svg'))
+        .filter(s => !s.parentElement.closest('svg'))
+        .map(s => [s.getBoundingClientRect().width, s.closest('section').clientWidth])""")
+    assert widths and all(svg <= section for svg, section in widths)
+    first = page.locator("table.predictions tbody tr").first
+    assert first.locator("td.p").evaluate("e => getComputedStyle(e, '::before').content") == '"p "'
+    guesses, numbers = (first.locator(f"td.{c}").bounding_box() for c in ("guesses", "p"))
+    assert guesses["y"] > numbers["y"]  # the guesses on a line of their own
+    page.close()
+
+
+def test_the_health_section_explains_a_last_step_drop():
+    from micrograd_gpt.viz.report import _last_step_note
+    records = [{"step": 1, "lr": 0.001}, {"step": 100, "lr": 0.0084},
+               {"step": 500, "lr": 2.1e-05}]
+    note = _last_step_note(records)
+    assert note.startswith("The update / data ratio falls at step 500: the learning rate "
+                           "there is 2.1e-05, against 0.0084 at step 100")
+    assert _last_step_note(records[:2]) is None  # no drop, nothing to explain

@@ -4,7 +4,9 @@ Each exercise is a small Python file with TODO bodies and a docstring that says 
 do, in reading order beside the chapters (`EXERCISES`). `start(folder)` copies them out for
 you to edit; `check(path)` runs your file and says, part by part, what is right and what
 is wrong (with the numbers, and for a derivative the table of yours against the numeric
-one at the exact input where it fails). From the command line:
+one at the exact input where it fails). Your file runs in a child process with a time
+limit (runner.py), so a file that hangs, exits or crashes gets a clear report too. From
+the command line:
 
     micrograd-gpt exercise list              # what there is, chapter by chapter
     micrograd-gpt exercise start             # copy the exercises to ./exercises/
@@ -18,15 +20,18 @@ it too. The solutions are kept out of the installed package, in the project's re
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...common.checks import check_number
 from ...common.files import atomic_write_bytes, check_output_path, read_text
+from .runner import DEFAULT_TIMEOUT, MAX_TIMEOUT, can_start_processes, run_check
 from .tutor import Report, Wrong, load_learner
 
-__all__ = ["Exercise", "EXERCISES", "STUBS", "find_exercise", "start", "check",
-           "exercise_of_file", "learner_file"]
+__all__ = ["Exercise", "EXERCISES", "STUBS", "find_exercise", "start", "check", "check_here",
+           "exercise_of_file", "learner_file", "DEFAULT_TIMEOUT"]
 
 STUBS = Path(__file__).resolve().parent / "stubs"
 
@@ -110,8 +115,11 @@ def learner_file(number, folder):
 def start(folder):
     """Copy every stub into `folder` (made if needed); files already there are kept, never
     overwritten. Returns (copied, kept): lists of paths."""
+    if isinstance(folder, str) and not folder.strip():  # Path("") would be "." silently
+        raise ValueError("folder: got an empty name; give a folder (e.g. exercises), or . "
+                         "for the current one")
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
+    if os.path.isfile(folder):  # (os.path.isfile is False, not an error, for a bad name)
         raise ValueError(f"folder: {folder} is a file, not a folder; give another path")
     check_output_path(folder / EXERCISES[0].filename, "folder")  # can files be made there?
     folder.mkdir(parents=True, exist_ok=True)
@@ -126,14 +134,27 @@ def start(folder):
     return copied, kept
 
 
-def check(path, exercise=None):
+def check(path, exercise=None, *, timeout=DEFAULT_TIMEOUT):
     """Run the learner's file at `path` and check it; returns a `tutor.Report` (print it,
-    or read `.passed` and `.parts`). `exercise`: which one (default: from the file name)."""
+    or read `.passed` and `.parts`). `exercise`: which one (default: from the file name).
+
+    The file runs in a child process (runner.py) that gets `timeout` seconds and capped
+    memory, so that a file that loops forever, exits, crashes or prints without end gives
+    a report with one `problem` line instead of a hang or a false pass."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"path: {path} is not a file; give the path of your exercise file")
     exercise = exercise or exercise_of_file(path)
-    report = Report(exercise.number, exercise.title, path)
+    timeout = check_number("timeout", timeout, 0, MAX_TIMEOUT, low_open=True)
+    if not can_start_processes():  # in a browser: no second process, check here
+        return check_here(path, exercise)
+    return run_check(path, exercise, timeout)
+
+
+def check_here(path, exercise):
+    """Load and check the file at `path` for `exercise` in this process (what the child
+    process of `check` does); returns a `tutor.Report`."""
+    report = Report(exercise.number, exercise.title, Path(path))
     try:
         learner = load_learner(path)
     except Wrong as problem:

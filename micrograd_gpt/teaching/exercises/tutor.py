@@ -9,11 +9,16 @@ one of three states, each with a message meant for the learner:
 * todo: not written yet (the stub's `raise NotImplementedError` is still there).
 
 The learner's code never shows a bare traceback: an exception becomes one short message
-with the line of the learner's file where it happened (`Learner.function`).
+with the line of the learner's file where it happened and that line's text
+(`Learner.function`); an exception the checker's own code meets while it uses what the
+learner's code returned becomes one message too (`run_part`). Numbers in messages are
+rounded, never cut off mid-digit (`brief`).
 """
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
+import inspect
 import math
 import sys
 import traceback
@@ -21,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...autograd.gradcheck import gradcheck
+from ...autograd.value import Value
 
 __all__ = ["Part", "Report", "Wrong", "NotYet", "Learner", "load_learner", "run_part",
-           "derivative_table", "check_gradient", "close", "TODO"]
+           "derivative_table", "check_gradient", "close", "brief", "at_line", "TODO"]
 
 TODO = None  # what a stub's answers hold until the learner fills them in
 
@@ -56,7 +62,8 @@ class Report:
     title: str
     path: Path
     parts: list = field(default_factory=list)
-    problem: str | None = None     # the file could not even be loaded
+    problem: str | None = None     # the file could not even be loaded, or stopped the check
+    output: str = ""               # what the learner's file printed (cut when it is long)
 
     @property
     def passed(self):
@@ -66,6 +73,9 @@ class Report:
 
     def __str__(self):
         lines = [f"Exercise {self.number}: {self.title}", f"checking {self.path}", ""]
+        if self.output:
+            lines += ["what your file printed:"]
+            lines += [f"    {line}" for line in self.output.rstrip("\n").split("\n")] + [""]
         if self.problem:
             return "\n".join(lines + [self.problem])
         for part in self.parts:
@@ -84,15 +94,29 @@ class Report:
                 f"or [todo], then check again.")
 
 
+# Called with a part's name as its check starts (runner.py listens, so that a check that
+# never ends can be named); None: nobody listens.
+part_started = None
+
+
 def run_part(name, body):
     """Run one part's check, `body()`: it returns what to say when right, or raises Wrong
-    or NotYet. Returns a Part."""
+    or NotYet. Returns a Part.
+
+    Any other exception comes from the checker's code working on what the learner's code
+    returned (a graph that backward() cannot walk, say): it marks the part wrong with one
+    message, at the learner's line when the learner's code is among its frames."""
+    if part_started is not None:
+        part_started(name)
     try:
         return Part(name, RIGHT, body())
     except NotYet as e:
         return Part(name, NOT_YET, str(e))
     except Wrong as e:
         return Part(name, WRONG, str(e))
+    except Exception as e:  # noqa: BLE001 - the tutor never shows a traceback
+        return Part(name, WRONG, f"checking it stopped with {type(e).__name__}: {e}, "
+                                 f"while using what your code returned{_outside_frame(e)}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -100,16 +124,24 @@ def run_part(name, body):
 # ---------------------------------------------------------------------------------------
 def load_learner(path):
     """Import the learner's file at `path`; returns a Learner, or raises Wrong with a
-    short message (a syntax error, or an exception while the file runs)."""
-    path = Path(path).resolve()
+    short message (a syntax error, or an exception while the file runs).
+
+    The file is read as Python whatever its name or where a link to it leads (a link to
+    a file without `.py`, which Python's import machinery would not recognise, still
+    loads, and a file that is not Python gets Python's own error with its line)."""
+    path = Path(path).absolute()
     name = f"_exercise_{abs(hash(str(path)))}"
-    spec = importlib.util.spec_from_file_location(name, path)
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    spec = importlib.util.spec_from_loader(name, loader)
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        loader.exec_module(module)
     except SyntaxError as e:
         raise Wrong(f"Python cannot read {path.name}: {e.msg}, at line {e.lineno}:\n"
                     f"    {(e.text or '').strip()}") from None
+    except UnicodeDecodeError as e:  # SourceFileLoader decodes the file as Python source
+        raise Wrong(f"Python cannot read {path.name}: it is not UTF-8 text (bad byte at "
+                    f"offset {e.start})") from None
     except Exception as e:  # noqa: BLE001 - anything the learner's file raises
         raise Wrong(f"{path.name} failed while loading: {_where(e, path)}") from None
     finally:
@@ -150,6 +182,21 @@ class Learner:
         call.__name__ = name
         return call
 
+    def line_calling(self, name, callee):
+        """Where function `name` of the learner's file calls `callee` (like "Value("): the
+        last such line, as "\\nat line N of FILE:\\n    LINE", or "" when none is found. Used
+        for a slip that raises nothing (a node built wrong) but still has a line to show."""
+        try:
+            lines, first = inspect.getsourcelines(getattr(self.module, name))
+        except (AttributeError, OSError, TypeError):
+            return ""
+        calls = [(first + i, line) for i, line in enumerate(lines)
+                 if callee in line and not line.lstrip().startswith("#")]
+        if not calls:
+            return ""
+        number, line = calls[-1]
+        return "\n" + at_line(self.path, number, line)
+
     def answer(self, name):
         value = getattr(self.module, name, TODO)
         if value is TODO or value is Ellipsis:
@@ -168,14 +215,60 @@ def _line_of(error, path):
     return f"line {frames[-1].lineno}" if frames else "the function"
 
 
+def at_line(path, number, line):
+    """ "at line 12 of x.py:\\n    return 1 / x": a place in the learner's file, with its
+    text, as every message of the tutor shows it."""
+    return f"at line {number} of {Path(path).name}:\n    {line.strip()}"
+
+
 def _where(error, path):
-    """ "ZeroDivisionError: division by zero, at line 12 of x.py:\\n    return 1 / x" """
-    text = f"{type(error).__name__}: {error}"
+    """ "ZeroDivisionError: division by zero\\nat line 12 of x.py:\\n    return 1 / x" """
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, MemoryError):  # the check caps the memory (runner.py)
+        text += " (more memory than a check may use: a list or loop that grows without end?)"
     frames = _learner_frames(error, path)
     if not frames:
         return text
-    frame = frames[-1]
-    return f"{text}\nat line {frame.lineno} of {path.name}:\n    {frame.line}"
+    return f"{text}\n{at_line(path, frames[-1].lineno, frames[-1].line)}"
+
+
+def _outside_frame(error):
+    """The last frame of `error`'s traceback outside this package and Python's own
+    library (the learner's code, when it is there), as "\\nat line N of FILE: ...", or ""."""
+    package = Path(__file__).resolve().parents[2]
+    library = Path(traceback.__file__).resolve().parent
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        where = Path(frame.filename).resolve()
+        if frame.line and package not in where.parents and library not in where.parents:
+            return "\n" + at_line(where, frame.lineno, frame.line)
+    return ""
+
+
+# ---------------------------------------------------------------------------------------
+# Showing what the learner's code returned
+# ---------------------------------------------------------------------------------------
+def brief(value, items=4):
+    """A short text for `value` in a message: numbers rounded to 4 significant digits,
+    long lists cut between items, never inside a number.
+
+    >>> brief([[0.123456, -1.5], [2.0, 3.25], [1e-9, 7.0]])
+    '[[0.1235, -1.5], [2, 3.25], [1e-09, 7]]'
+    >>> brief(list(range(10)))
+    '[0, 1, 2, 3, … 6 more]'
+    """
+    if isinstance(value, Value):
+        return f"Value({brief(value.data)})"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        shown = [brief(v, items) for v in value[:items]]
+        if len(value) > items:
+            shown.append(f"… {len(value) - items} more")
+        if isinstance(value, tuple):
+            return "(" + ", ".join(shown) + ("," if len(value) == 1 else "") + ")"
+        return "[" + ", ".join(shown) + "]"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 # ---------------------------------------------------------------------------------------
