@@ -242,10 +242,9 @@ def _runs_phrase(outputs):
 
 def training_sentences(read):
     minutes = [run["block_seconds"]["cli_run"] / 60 for run in runs_of(read, "08_training")]
-    quieter = [run["block_seconds"]["run"] / 60 for run in runs_of(read, "10_looking_inside")]
+    same = [run["block_seconds"]["run"] / 60 for run in runs_of(read, "10_looking_inside")]
     return [f"The recorded run took {span(minutes, '.0f')} minutes",
-            f"on a quieter moment, took about {span(quieter, '.0f')}".replace(
-                "about 1", "about one")]
+            f"chapter 10's recording of the same run took {span(same, '.0f')}."]
 
 
 # ---- chapter 10: the default run, looked inside ------------------------------------------
