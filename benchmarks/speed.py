@@ -2,7 +2,7 @@
 
     python benchmarks/speed.py            # the full table (a few minutes on 2 cores)
     python benchmarks/speed.py --quick    # fewer repeats, same table
-    python benchmarks/speed.py --markdown # also print the table as Markdown (for docs/)
+    python benchmarks/speed.py --write-docs docs/12_speed.md   # also write the table there
 
 What it measures, on the embedded `names` data, one name per step:
   1. the `microgpt` preset (d 16, 4 heads, 1 layer, context 16): ms per training step
@@ -11,8 +11,9 @@ What it measures, on the embedded `names` data, one name per step:
      alternation so machine noise hits all three alike; nodes and edges per step;
   2. a larger network (d 64, 4 heads, 4 layers, context 64): the same, a few steps;
   3. generation: tokens per second under no_grad with the KV cache vs building the graph;
-  4. the cyclic garbage collector: a step with the collector running vs paused;
-     and the looking-inside hooks (inspection, health) switched off vs not there at all;
+  4. a learner's own loop (`model.zero_grad(); model.loss(doc).backward(); opt.step()`)
+     vs the trainer's step, taking turns (and the same loop with a backward that searches
+     the graph); the looking-inside hooks (inspection, health) switched off vs not there;
   5. peak memory of one step (tracemalloc);
   6. the engine alone (measured first, on a fresh heap): ns per node to build and
      back-propagate a 200,000-node chain, the Value engine against the simplest Value
@@ -32,10 +33,13 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 import engine as engine_benchmark  # noqa: E402  (benchmarks/engine.py: the baseline Value)
 
 from micrograd_gpt.teaching import by_hand as float_floor  # noqa: E402  (the hand-written step)
-from micrograd_gpt.autograd.value import Value, enable_grad, no_grad, topological_order  # noqa: E402
+from micrograd_gpt.autograd.modes import enable_grad, no_grad  # noqa: E402
+from micrograd_gpt.autograd.tape import Tape  # noqa: E402
+from micrograd_gpt.autograd.value import Value, topological_order  # noqa: E402
 from micrograd_gpt.models.gpt import GPT, GPTConfig  # noqa: E402
 from micrograd_gpt.models.generation import sample_token  # noqa: E402
 from micrograd_gpt.training.optim import Adam  # noqa: E402
@@ -186,31 +190,60 @@ def generation_table(model_kwargs, tokens=200, repeats=3):
     return rate
 
 
-def gc_table(model_kwargs, docs, repeats):
-    """A step with the cyclic collector switched on throughout vs paused (the trainer's way)."""
-    model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
-    opt = Adam(model.parameters(), lr=0.01)
+def learner_loop_table(model_kwargs, docs, repeats):
+    """A learner's own loop, as the chapters write it, against the trainer's step, taking
+    turns on the same names: the loop's loss is built on a tape by `model.loss` itself
+    (with the cyclic collector paused), so nothing is left for the learner to switch on.
+    For scale, what the two savings are worth: the same loop with a backward that must
+    search the graph (its root, the loss times 1, was not built by `model.loss`), and
+    the trainer's step with the cyclic collector left running while the graph is built."""
+    def make():
+        model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
+        return model, Adam(model.parameters(), lr=0.01)
 
-    def step_gc_on(doc):
-        loss = batch_loss(model, [doc])
-        opt.zero_grad()
-        loss.backward()
-        del loss
-        opt.step()
+    (learner, learner_opt), (searched, searched_opt), (trainer, trainer_opt), \
+        (collected, collected_opt) = make(), make(), make(), make()
+
+    def learner_loop(doc):
+        learner.zero_grad()
+        learner.loss(doc).backward()
+        learner_opt.step()
+
+    def searching_loop(doc):
+        searched.zero_grad()
+        (searched.loss(doc) * 1.0).backward()
+        searched_opt.step()
+
+    def trainer_step(doc):
+        train_step(trainer, trainer_opt, [doc], 0.01)
+
+    def trainer_step_collector_running(doc):  # train_step without its cyclic_gc_paused()
+        with Tape() as tape:
+            loss = batch_loss(collected, [doc])
+        collected_opt.zero_grad()
+        tape.backward(loss, leaves=collected_opt.params)
+        del loss, tape
+        collected_opt.step()
 
     gc.collect()
-    ms = time_alternately({"collector on": step_gc_on,
-                           "collector paused": lambda doc: train_step(model, opt, [doc], 0.01)},
-                          docs, repeats)
-    print("\n## the cyclic garbage collector during a step (microgpt shape)")
+    ms = time_alternately({"learner loop": learner_loop, "trainer step": trainer_step,
+                           "loop, searching": searching_loop,
+                           "step, gc running": trainer_step_collector_running}, docs, repeats)
+    print("\n## a learner's loop (zero_grad; loss(doc).backward(); step) vs the trainer's "
+          "step (microgpt shape)")
     for name, value in ms.items():
-        print(f"  {name:<17} {value:8.2f} ms/step")
-    print(f"  paused / on = {ms['collector paused'] / ms['collector on']:.2f}")
+        print(f"  {name:<16} {value:8.2f} ms/step")
+    ms["learner / trainer"] = ms["learner loop"] / ms["trainer step"]
+    print(f"  learner loop / trainer step = {ms['learner / trainer']:.2f}")
     return ms
 
 
 def memory_table(model_kwargs, doc):
+    """Peak memory of one step's graph, built and back-propagated. The model computes one
+    loss first: a model's first loss checks, once, that its tape is the whole graph (a
+    search), which is not part of a step."""
     model = GPT(GPTConfig(**model_kwargs), rng=random.Random(0))
+    model.loss(doc[:2])
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     loss = batch_loss(model, [doc])
@@ -249,14 +282,14 @@ def without_looking_checks():
     (install, restore): swap that code in, and back."""
     import math
     from micrograd_gpt import functional as F
-    from micrograd_gpt.autograd import value as engine
+    from micrograd_gpt.autograd import modes
     from micrograd_gpt.models.attention import CausalSelfAttention
     from micrograd_gpt.models.nn import Module
 
     def call(self, *args, **kwargs):  # Module.__call__ without the forward hooks
-        if self._scope_name is None or not engine.is_recording_scopes():
+        if self._scope_name is None or not modes.is_recording_scopes():
             return self.forward(*args, **kwargs)
-        return engine.call_in_scope(self._scope_name, self.forward, *args, **kwargs)
+        return modes.call_in_scope(self._scope_name, self.forward, *args, **kwargs)
 
     def forward(self, x, cache):
         hd = self.head_dim
@@ -327,7 +360,7 @@ def looking_table(model_kwargs, docs, repeats):
     return ms
 
 
-def markdown_table(command, micro, larger, generation, gc_ms, peak, engine_ns):
+def markdown_table(command, micro, larger, generation, loop_ms, peak, engine_ns):
     """The results as Markdown, for docs/12_speed.md."""
     (m_ms, m_size), (l_ms, l_size) = micro, larger
     lines = [
@@ -357,8 +390,12 @@ def markdown_table(command, micro, larger, generation, gc_ms, peak, engine_ns):
               f"| generation, Value nodes under no_grad | {g['no_grad']:,.0f} tokens/s |",
               f"| generation, `GPT.generate` (float path) | {g['generate()']:,.0f} tokens/s "
               f"({g['generate()'] / g['graph']:.1f}x the graph) |",
-              f"| step with the cyclic GC on / paused | {gc_ms['collector on']:.1f} / "
-              f"{gc_ms['collector paused']:.1f} ms |",
+              f"| a learner's loop / the trainer's step | {loop_ms['learner loop']:.1f} / "
+              f"{loop_ms['trainer step']:.1f} ms ({loop_ms['learner / trainer']:.2f}x) |",
+              f"| the same loop with a backward that searches the graph | "
+              f"{loop_ms['loop, searching']:.1f} ms |",
+              f"| the trainer's step with the cyclic collector running | "
+              f"{loop_ms['step, gc running']:.1f} ms |",
               f"| peak memory of one microgpt step's graph | {peak / 2**20:.1f} MiB |",
               f"| engine, 200,000-node chain: build / backward per node | "
               f"{engine_ns[0]:.0f} / {engine_ns[1]:.0f} ns |",
@@ -407,12 +444,12 @@ def main(argv=None):
     larger_result = training_step_table("a larger network", larger, docs,
                                         3 if args.quick else 5)
     generation = generation_table(micro)
-    gc_ms = gc_table(micro, docs, repeats)
+    loop_ms = learner_loop_table(micro, docs, repeats)
     looking_table(micro, docs, repeats)
     peak = memory_table(micro, max(docs, key=len))
     if args.write_docs:
         command = "python benchmarks/speed.py" + (" --quick" if args.quick else "")
-        table = markdown_table(command, micro_result, larger_result, generation, gc_ms,
+        table = markdown_table(command, micro_result, larger_result, generation, loop_ms,
                                peak, engine_ns)
         write_between_markers(args.write_docs, table)
         print(f"\nwrote the table into {args.write_docs}")

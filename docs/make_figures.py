@@ -23,7 +23,7 @@ from pathlib import Path
 
 from micrograd_gpt import Value
 from micrograd_gpt import functional as F
-from micrograd_gpt.autograd.value import record_scopes
+from micrograd_gpt.autograd.modes import record_scopes
 from micrograd_gpt.common.files import atomic_write_text as write_svg
 from micrograd_gpt.models.nn import Linear, Module
 from micrograd_gpt.viz import training_step_graph

@@ -9,7 +9,7 @@ layer uses only the layers below it (import-linter checks this):
     viz/        looking: graphs, backward step by step, plots, inspecting a trained model
     training/   optimizers, data, the training loop, engines (Values, torch), checkpoints
     models/     modules, attention, the GPT, the ladder (bigram, MLP, RNN), torch twins
-    autograd/   Value and backward, modes, the tape, fused nodes, functional ops, gradcheck
+    autograd/   Value and backward, errors, modes, the tape, fused nodes, functional, gradcheck
     common/     argument checks and atomic files, shared by every layer
 
 Importing this package loads nothing else: each name below is imported the first time it
@@ -23,9 +23,9 @@ __version__ = "0.1.0"
 # name -> the module that defines it
 _EXPORTS = {
     # autograd: the engine, gradient checking, operations on lists of Values
-    "Value": ".autograd.value", "no_grad": ".autograd.value", "enable_grad": ".autograd.value",
-    "is_grad_enabled": ".autograd.value", "OperandError": ".autograd.value",
-    "DivisionByZeroError": ".autograd.value", "FloatOverflowError": ".autograd.value",
+    "Value": ".autograd.value", "no_grad": ".autograd.modes", "enable_grad": ".autograd.modes",
+    "is_grad_enabled": ".autograd.modes", "OperandError": ".autograd.errors",
+    "DivisionByZeroError": ".autograd.errors", "FloatOverflowError": ".autograd.errors",
     "gradcheck": ".autograd.gradcheck", "GradcheckResult": ".autograd.gradcheck",
     "functional": ".autograd.functional",
     # models

@@ -18,7 +18,8 @@ import math
 from dataclasses import dataclass, field
 
 from ..common.checks import check_number, check_numbers
-from .value import NonFiniteGradientError, Value
+from .errors import NonFiniteGradientError
+from .value import Value
 
 __all__ = ["gradcheck", "GradcheckResult"]
 

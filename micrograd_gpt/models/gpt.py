@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from ..autograd import functional as F
 from .attention import CausalSelfAttention, KVCache
 from ..common.checks import check_bool, check_choice, check_int, check_number
-from ..autograd.value import current_scope, is_recording_scopes, module_scope
+from ..autograd.modes import current_scope, is_recording_scopes, module_scope
 from .language_model import LanguageModel
 from .nn import ACTIVATIONS, MLP, Embedding, LayerNorm, Linear, Module, ModuleList, RMSNorm
 

@@ -8,8 +8,8 @@ computes with them. It works like PyTorch's `nn.Module`, on plain Python lists:
 
 Assigning a Module to an attribute of another Module registers it (as in PyTorch), so a
 model can list every parameter with its dotted name (`blocks.0.attn.wq.weight`) and save
-or load them. Inside `engine.record_scopes()`, every Value a module's `forward` creates
-carries the module's dotted name (`engine.scope_of(value)`), so graph drawings can group
+or load them. Inside `modes.record_scopes()`, every Value a module's `forward` creates
+carries the module's dotted name (`modes.scope_of(value)`), so graph drawings can group
 nodes by module.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from itertools import chain
 
-from ..autograd import value as engine
+from ..autograd import modes
 from ..autograd import functional as F
 from ..common.checks import check_bool, check_choice, check_int, check_number, check_rng, finite_float
 from ..autograd.value import Value
@@ -36,7 +36,7 @@ class Module:
     that are Modules (use `ModuleList` for a numbered list of them). The order in which
     attributes are assigned in `__init__` is the order of `parameters()`.
 
-    Call a module (`layer(x)`), not its `forward`: inside `engine.record_scopes()`,
+    Call a module (`layer(x)`), not its `forward`: inside `modes.record_scopes()`,
     `__call__` runs `forward` in the module's scope, which tags the new Values with the
     module's name (for pictures drawn one box per module).
     """
@@ -63,10 +63,10 @@ class Module:
             child._rename(_join(scope_name, child_name))
 
     def __call__(self, *args, **kwargs):
-        if self._scope_name is None or not engine.is_recording_scopes():
+        if self._scope_name is None or not modes.is_recording_scopes():
             output = self.forward(*args, **kwargs)
         else:  # tag the nodes made inside with this module's name (for pictures)
-            output = engine.call_in_scope(self._scope_name, self.forward, *args, **kwargs)
+            output = modes.call_in_scope(self._scope_name, self.forward, *args, **kwargs)
         if self._forward_hooks:  # someone is looking (health statistics, inspection)
             for hook in self._forward_hooks:
                 hook(self, args, output)

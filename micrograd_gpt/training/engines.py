@@ -29,17 +29,15 @@ the same optimizer state, a run can be resumed with either one.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 import random
 import re
 import time
-from contextlib import contextmanager
 
 from ..autograd import functional as F
 from ..common.checks import check_choice, check_instance, check_int, describe
 from ..common.install import INSTALL_TORCH
-from ..autograd.value import Tape
+from ..autograd.tape import Tape, cyclic_gc_paused
 from ..models.gpt import GPTConfig, count_parameters
 from ..models.language_model import LanguageModel, check_plain
 from ..models.registry import build_model
@@ -52,7 +50,7 @@ __all__ = [
     "check_engine_options", "import_torch_engine", "check_device", "check_threads",
     "max_threads", "DEVICE_FORMS",
     "check_engine_fits", "estimate_values_step_seconds", "estimate_step_seconds",
-    "cyclic_gc_paused", "batch_loss",
+    "batch_loss",
     "train_step", "evaluate", "INSTALL_TORCH",
 ]
 
@@ -63,29 +61,6 @@ DEFAULT_ENGINE = "values"
 # -------------------------------------------------------------------------------------
 # One step with Values
 # -------------------------------------------------------------------------------------
-@contextmanager
-def cyclic_gc_paused():
-    """Switch off Python's *cyclic* garbage collector inside the block (restored after).
-
-    Python frees most objects by reference counting, the moment the last reference goes.
-    The cyclic collector is an extra pass for objects that refer to each other in a loop;
-    it runs every few hundred new objects and walks the objects alive at that moment. A
-    training step creates tens of thousands of Value nodes that all stay alive until
-    backward is done, so the collector would walk them again and again, finding nothing:
-    a Value graph has no cycles (a node points only to older nodes, its children). With the
-    collector paused a step takes about a fifth less time (measured: 125 instead of 155 ms
-    for the tiny preset's step); reference counting still frees the whole graph as soon as
-    the loss is dropped, so memory does not grow.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def batch_loss(model, batch):
     """Mean next-token cross-entropy over every prediction in `batch` (a list of token
     lists): Σ_docs Σ_t -log p(next token) / (number of predictions). Long and short

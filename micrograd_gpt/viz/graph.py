@@ -10,7 +10,7 @@ notebook shows it inline; `render_graph(dot, "graph.svg")` writes SVG, PNG or PD
 
 Graphs of whole models are far too big to draw node by node (one GPT training step is
 tens of thousands of nodes), so nodes carry the dotted name of the module that created
-them when they are built inside `engine.record_scopes()` (`scope_of(node)`, e.g.
+them when they are built inside `modes.record_scopes()` (`scope_of(node)`, e.g.
 "blocks.0.attn"; `viz.training_step.training_step_graph` does this):
 
 * `draw_dot(root, group="module")` draws each module's nodes inside a labelled frame;
@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..common.checks import check_choice, check_int
-from ..autograd.value import Value, scope_of, topological_order
+from ..autograd.modes import scope_of
+from ..autograd.value import Value, topological_order
 from ..common.files import atomic_write_bytes, check_output_path
 
 __all__ = ["draw_dot", "draw_modules", "render_graph", "pipe_graph", "module_summary",
@@ -197,7 +198,7 @@ def draw_dot(root, *, edge_labels=False, rankdir="LR", group=None, collapse=Fals
                  number backward() multiplies by (grad(child) += local × grad(node)).
     rankdir:     "LR" (inputs on the left, the default), "TB", "RL" or "BT".
     group:       None, or "module" to frame each module's nodes (by `scope_of(node)`:
-                 build the graph inside `engine.record_scopes()`).
+                 build the graph inside `modes.record_scopes()`).
     collapse:    True to draw one box per module instead of one per node; see
                  `module_summary`. Fit for graphs of any size.
     depth:       with collapse/group: merge modules deeper than this many dotted parts

@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..common.checks import check_instance, check_int, check_number
-from ..autograd.value import NonFiniteGradientError, Value, topological_order
+from ..autograd.errors import NonFiniteGradientError
+from ..autograd.value import Value, topological_order
 from ..common.files import atomic_write_bytes
 from .graph import (GraphvizNotInstalled, check_graph_size, draw_dot, format_number, node_keys,
                   node_names, pipe_graph)

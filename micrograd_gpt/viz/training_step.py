@@ -9,7 +9,7 @@ show one box per module (`draw_dot(loss, collapse=True)`, `draw_modules`).
 """
 from __future__ import annotations
 
-from ..autograd.value import record_scopes
+from ..autograd.modes import record_scopes
 from ..common.checks import check_int
 from ..training.checkpoint import load_checkpoint
 from ..training.data import prepare_data

@@ -7,7 +7,8 @@ import pytest
 
 from helpers import assert_close
 from micrograd_gpt import functional as F
-from micrograd_gpt.autograd.value import Value, no_grad, topological_order
+from micrograd_gpt.autograd.modes import no_grad
+from micrograd_gpt.autograd.value import Value, topological_order
 
 TORCH_TOL = 1e-9     # engine against torch, both float64
 SAME_TOL = 1e-12     # fused against plain: the same sums in the same order
@@ -287,6 +288,30 @@ ERRORS = [
      ["cross_entropy", "'0'"]),
     ("cross_entropy_target_none", lambda: F.cross_entropy(_v(3), None),
      ["cross_entropy", "None"]),
+    # what is neither Values nor floats: one error naming the argument and the entry
+    ("sum_values_ints", lambda: F.sum_values([1, 2]), ["sum_values", "values[0]", "int 1"]),
+    ("sum_values_text", lambda: F.sum_values(["a"]), ["sum_values", "values[0]", "'a'"]),
+    ("sum_values_value_and_text", lambda: F.sum_values([Value(1.0), "a"]),
+     ["sum_values", "values[1]", "'a'"]),
+    ("sum_values_of_a_value", lambda: F.sum_values(Value(1.0)), ["sum_values", "list"]),
+    ("sum_values_none", lambda: F.sum_values(None), ["sum_values", "NoneType"]),
+    ("mean_ints", lambda: F.mean([1, 2]), ["sum_values", "values[0]"]),
+    ("dot_ints", lambda: F.dot([1, 2], [3, 4]), ["dot", "a[0]", "int 1"]),
+    ("dot_text", lambda: F.dot(_v(2), ["a", 1.0]), ["dot", "b[0]", "'a'"]),
+    ("dot_a_value", lambda: F.dot(Value(1.0), _v(1)), ["dot", "a", "list"]),
+    ("linear_text_input", lambda: F.linear(["a", 1.0], [_v(2)]), ["linear", "x[0]", "'a'"]),
+    ("linear_weight_none", lambda: F.linear(_v(2), None), ["linear", "weight"]),
+    ("scale_text_factor", lambda: F.scale(_v(2), "2"), ["scale", "factor", "'2'"]),
+    ("scale_text_entry", lambda: F.scale(["a"], 2.0), ["scale", "values[0]", "'a'"]),
+    ("inverse_rms_text", lambda: F.inverse_rms(["a"], 1e-5), ["inverse_rms", "x[0]"]),
+    ("softmax_ints", lambda: F.softmax([1, 2]), ["softmax", "logits[0]", "int 1"]),
+    ("log_softmax_text", lambda: F.log_softmax([Value(1.0), "a"]), ["log_softmax", "logits[1]"]),
+    ("cross_entropy_text", lambda: F.cross_entropy(["a", Value(1.0)], 0),
+     ["cross_entropy", "logits[0]", "'a'"]),
+    ("gelu_text", lambda: F.gelu("a"), ["gelu", "'a'"]),
+    ("relu_none", lambda: F.relu(None), ["relu", "None"]),
+    ("tanh_list", lambda: F.tanh([1.0]), ["tanh", "list"]),
+    ("sigmoid_text", lambda: F.sigmoid("0"), ["sigmoid", "'0'"]),
 ]
 
 
@@ -355,3 +380,20 @@ def test_inverse_rms_is_one_node_with_the_inputs_as_children():
     assert F.inverse_rms([0.3, -1.2, 2.0], 1e-5) == r.data  # floats: the same number
     with pytest.raises(ValueError, match="empty"):
         F.inverse_rms([], 1e-5)
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "plain"])
+def test_numbers_among_values_are_constants_everywhere(fused):
+    """sum_values, softmax and cross_entropy take lists mixing Values and numbers, as dot
+    does: the numbers are constants (same value as a Value, no gradient to give)."""
+    with F.fused_ops(fused):
+        x = Value(0.5)
+        total = F.sum_values([x, 2, 1.5])
+        total.backward()
+        assert total.data == 4.0 and x.grad == 1.0
+        mixed = F.softmax([Value(0.5), 2.0])
+        assert [p.data for p in mixed] == [p.data for p in F.softmax([Value(0.5), Value(2.0)])]
+        z = Value(1.0)
+        loss = F.cross_entropy([z, 0.0], 1)
+        loss.backward()
+        assert z.grad == pytest.approx(F.softmax([1.0, 0.0])[0])

@@ -1,20 +1,27 @@
-"""The Tape (backward without a search of the graph), the switches that pick Value's
-__init__ (no_grad, record_scopes, module_scope, Tape), and the depth-first topological
-order that replaced the creation counter."""
+"""The Tape (backward without a search of the graph), a model's loss that keeps its tape,
+the switches that pick the node makers (no_grad, record_scopes, module_scope, Tape), and
+the depth-first topological order that replaced the creation counter."""
 import gc
 import random
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from helpers import GPT_CONFIGS, GPT_IDS, grads_by_name, make_gpt, max_difference, random_tokens
 from micrograd_gpt import functional as F
-from micrograd_gpt.autograd.value import (Tape, Value, enable_grad, is_grad_enabled, is_recording_scopes,
-                                  module_scope, no_grad, record_scopes, scope_of,
-                                  topological_order)
+from micrograd_gpt.autograd.modes import (enable_grad, is_grad_enabled, is_recording_scopes,
+                                          module_scope, no_grad, record_scopes, scope_of)
+from micrograd_gpt.autograd.tape import Tape, cyclic_gc_paused
+from micrograd_gpt.autograd.value import Value, topological_order
 from micrograd_gpt.training.optim import Adam
 from micrograd_gpt.training.engines import train_step
 
-INIT = Value.__init__  # the usual one, for checking that every switch puts it back
+from micrograd_gpt.autograd import value as engine
+from micrograd_gpt.models.language_model import LanguageModel
+
+INIT = Value.__init__  # the usual ones, for checking that every switch puts them back
+NODE = engine._node
 
 
 # ---- the tape gives what backward() gives ----------------------------------------------
@@ -156,6 +163,7 @@ def test_every_switch_restores_the_usual_init():
         with record_scopes(), module_scope("n"):
             taped = Value(1.0) * 3.0
     assert Value.__init__ is INIT and is_grad_enabled() and not is_recording_scopes()
+    assert engine._node is NODE
     assert scope_of(tagged) == "m" and untracked._prev == () and scope_of(taped) == "n"
     assert tape.nodes == [taped]
 
@@ -165,7 +173,7 @@ def test_the_switches_are_restored_after_an_exception():
         with Tape():
             with no_grad():
                 raise RuntimeError("boom")
-    assert Value.__init__ is INIT
+    assert Value.__init__ is INIT and engine._node is NODE
     with Tape() as tape:  # the failed tape left nothing recording
         Value(1.0) * 2.0
     assert len(tape) == 1
@@ -229,3 +237,155 @@ def test_backward_on_random_graphs_equals_the_tape(seed):
     leaves2 = [v for v in topological_order(root2) if not v._prev]
     tape.backward(root2, leaves=leaves2)
     assert max(abs(a - b.grad) for a, b in zip(plain, leaves2)) < 1e-12
+
+
+# ---- a model's loss keeps its tape: the learner's own loop needs no search ------------------
+
+def searched_gradients(model, tokens):
+    """The gradients of loss.backward() found by searching the graph: the root (loss × 1)
+    was not made by model.loss, so it has no tape."""
+    model.zero_grad()
+    (model.loss(tokens) * 1.0).backward()
+    return grads_by_name(model)
+
+
+@pytest.mark.parametrize("config", GPT_CONFIGS[:2], ids=GPT_IDS[:2])
+def test_a_models_loss_keeps_its_tape_and_gives_the_gradients_of_the_search(config):
+    tokens = random_tokens(config, config.max_seq_len + 1, seed=5)
+    model = make_gpt(config, seed=3)
+    expected = searched_gradients(model, tokens)
+    model.zero_grad()
+    loss = model.loss(tokens)
+    assert loss._tape is not None and len(loss._tape.nodes) > 10
+    assert loss not in loss._tape.nodes  # the loss holds its tape, the tape not the loss
+    loss.backward()
+    for name, grads in grads_by_name(model).items():  # the same sums, in another order
+        assert max_difference(grads, expected[name]) < 1e-12, name
+    first = grads_by_name(model)
+    loss.backward()  # a second backward adds the same again, as with the search
+    for name, grads in grads_by_name(model).items():
+        assert max_difference(grads, [[2 * g for g in row] for row in first[name]]
+                              if isinstance(first[name][0], list)
+                              else [2 * g for g in first[name]]) < 1e-12, name
+
+
+def test_the_loss_keeps_no_tape_where_the_tape_would_not_be_the_whole_graph():
+    """A parameter computed from another one (a Value made before the loss): the tape
+    misses its node, so the loss keeps none and backward searches; inside another tape
+    (the trainer's) or no_grad(), model.loss records nothing of its own."""
+    config = GPT_CONFIGS[0]
+    model = make_gpt(config)
+    w = model.wte.weight[1][0]
+    model.wte.weight[1][0] = w * 1.0  # interior, made outside any loss
+    loss = model.loss([1, 2, 3])
+    assert getattr(loss, "_tape", None) is None
+    loss.backward()
+    assert w.grad != 0.0 and w.grad == model.wte.weight[1][0].grad  # reached through it
+    model.wte.weight[1][0] = w
+    with Tape() as tape:
+        inner = model.loss([1, 2, 3])
+    assert getattr(inner, "_tape", None) is None and tape.nodes[-1] is inner
+    with no_grad():
+        assert model.loss([1, 2, 3])._prev == ()
+
+
+class StoredProduct(LanguageModel):
+    """A model whose forward reads a Value it computed once, in __init__, from its
+    weights: not a parameter, so only a search of the graph finds what is below it."""
+
+    def __init__(self):
+        super().__init__()
+        self.config = SimpleNamespace(vocab_size=3)
+        self.weight = [[Value(0.1 * (i + 2 * j)) for j in range(3)] for i in range(3)]
+        self._scale = self.weight[0][0] * 2.0
+
+    def new_state(self):
+        return None
+
+    def forward_token(self, token, state):
+        return [w * self._scale for w in self.weight[token]]
+
+
+def test_a_forward_that_reads_a_value_made_before_gets_the_search():
+    model = StoredProduct()
+    loss = model.loss([0, 1, 2])
+    assert getattr(loss, "_tape", None) is None  # the first loss of a model is checked
+    loss.backward()
+    with_tape_ignored = model.weight[0][0].grad
+    model.zero_grad()
+    (model.loss([0, 1, 2]) * 1.0).backward()
+    assert model.weight[0][0].grad == with_tape_ignored != 0.0
+
+
+def test_the_learners_loop_frees_its_graph_by_reference_counting():
+    """The loss holds the tape and the tape holds the nodes below the loss, not the loss:
+    no cycle, so once the loss is dropped its whole graph is freed (collector off)."""
+    model = make_gpt(GPT_CONFIGS[1])
+    model.loss([1, 2, 3, 4]).backward()  # the first loss of a model checks its graph
+    gc.collect()
+    gc.disable()
+    try:
+        before = sum(1 for obj in gc.get_objects() if type(obj) is Value)
+        model.zero_grad()
+        loss = model.loss([1, 2, 3, 4, 5])
+        loss.backward()
+        assert sum(1 for obj in gc.get_objects() if type(obj) is Value) > before
+        del loss
+        after = sum(1 for obj in gc.get_objects() if type(obj) is Value)
+    finally:
+        gc.enable()
+    assert after == before
+
+
+def test_cyclic_gc_paused_restores_the_collector():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()   # it was off before, so it stays off
+    finally:
+        gc.enable()
+
+
+def test_the_loss_restores_the_cyclic_collector_even_after_an_error():
+    model = make_gpt(GPT_CONFIGS[1])
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            model.loss([1, 2, 3]).backward()
+            assert gc.isenabled() is enabled
+            with pytest.raises(ValueError):
+                model.loss([1, 2, 99])  # a token out of range: refused inside the tape
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+    with Tape() as tape:  # nothing was left recording
+        Value(1.0) * 2.0
+    assert len(tape) == 1
+
+
+@pytest.mark.slow
+def test_the_speed_benchmark_runs_the_learners_loop_against_the_trainers_step():
+    """benchmarks/speed.py imports and runs its loop comparison (numbers are not checked:
+    they belong to the benchmark; this only keeps it working)."""
+    import importlib.util
+    import sys
+    folder = Path(__file__).resolve().parents[2] / "benchmarks"
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location("speed", folder / "speed.py")
+        speed = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(speed)
+        shape = dict(speed.MICROGPT, vocab_size=12, d_model=8, max_seq_len=6)
+        ms = speed.learner_loop_table(shape, [[1, 2, 3], [4, 5, 6, 7]], repeats=2)
+    finally:
+        sys.path.remove(str(folder))
+    assert set(ms) == {"learner loop", "trainer step", "loop, searching", "step, gc running",
+                       "learner / trainer"}
+    assert all(value > 0 for value in ms.values())

@@ -7,9 +7,10 @@ import operator
 import pytest
 
 from helpers import assert_close, gelu
-from micrograd_gpt.autograd import value as engine
-from micrograd_gpt.autograd.value import (OperandError, Value, enable_grad, is_grad_enabled, no_grad,
-                                  topological_order)
+import micrograd_gpt
+from micrograd_gpt.autograd.errors import OperandError
+from micrograd_gpt.autograd.modes import enable_grad, is_grad_enabled, no_grad
+from micrograd_gpt.autograd.value import Value, topological_order
 
 TORCH_TOL = 1e-9   # float64 against float64: only rounding differences are allowed
 FD_STEP = 1e-6     # central differences: truncation error ~ h², rounding error ~ eps/h
@@ -434,7 +435,7 @@ def test_operand_error_is_both_a_type_error_and_a_value_error():
         Value(1.0) + "a"
     with pytest.raises(ValueError):
         Value("3")
-    assert engine.OperandError is OperandError
+    assert micrograd_gpt.OperandError is OperandError
 
 
 # Results that are finite floats although a local derivative is not (|d/dx| > 1e308).
@@ -477,7 +478,7 @@ def test_plain_numbers_of_other_numeric_types_work(op):
 def test_errors_are_also_the_builtin_exception_python_would_raise():
     """Division by zero is a ZeroDivisionError and overflow an OverflowError, as in plain
     Python, and both are ValueErrors like every other bad input here."""
-    from micrograd_gpt.autograd.value import DivisionByZeroError, FloatOverflowError
+    from micrograd_gpt.autograd.errors import DivisionByZeroError, FloatOverflowError
     with pytest.raises(ZeroDivisionError):
         Value(1.0) / 0
     with pytest.raises(ZeroDivisionError):
@@ -488,3 +489,129 @@ def test_errors_are_also_the_builtin_exception_python_would_raise():
         Value(1e200) * Value(1e200)
     assert issubclass(DivisionByZeroError, ValueError)
     assert issubclass(FloatOverflowError, ValueError)
+
+
+# ---- a node made by hand: Value(data, children, local_grads, op) --------------------------
+
+def _x():
+    return Value(0.5, label="x")
+
+
+# (name, arguments after data, error, text the message must contain)
+HAND_MADE = [
+    ("one_child_without_the_comma", lambda x: ((x), (1.0,), "f"), OperandError,
+     ["children", "`(x)` is just x", "Note the comma: (x,)"]),
+    ("one_derivative_without_the_comma", lambda x: ((x,), (math.cos(x.data)), "sin"),
+     OperandError, ["local_grads", "`(d)` is just d", "Note the comma: (d,)"]),
+    ("children_as_a_list", lambda x: ([x], (1.0,), "f"), OperandError, ["children", "list"]),
+    ("a_child_that_is_a_number", lambda x: ((x, 2.0), (1.0, 1.0), "f"), OperandError,
+     ["children[1]", "hold float 2.0", "not a Value"]),
+    ("a_derivative_that_is_a_value", lambda x: ((x,), (1 / (1 + x),), "log1p"), OperandError,
+     ["local_grads[0]", "is a Value, not a number", "x.data"]),
+    ("a_derivative_that_is_text", lambda x: ((x,), ("1",), "f"), OperandError,
+     ["local_grads[0]", "str '1'", "a plain number"]),
+    ("a_derivative_that_is_none", lambda x: ((x,), (None,), "f"), OperandError,
+     ["local_grads[0]", "None"]),
+    ("more_children_than_derivatives", lambda x: ((x, x), (1.0,), "f"), ValueError,
+     ["2 input(s)", "1 local derivative(s)"]),
+    ("derivatives_without_children", lambda x: ((), (1.0,), "f"), ValueError,
+     ["0 input(s)", "1 local derivative(s)"]),
+    ("a_value_as_the_number", lambda x: ((x,), (1.0,), "f"), OperandError,
+     ["data", "the number you gave Value() is a Value"]),
+    ("children_none", lambda x: (None, (), "f"), OperandError, ["children", "NoneType"]),
+]
+
+
+@pytest.mark.parametrize("arguments, error, fragments", [h[1:] for h in HAND_MADE],
+                         ids=[h[0] for h in HAND_MADE])
+def test_a_node_made_by_hand_with_the_wrong_arguments_is_refused(arguments, error, fragments):
+    x = _x()
+    data = x * 2.0 if "the number you gave" in fragments[-1] else 1.0
+    with pytest.raises(error) as info:
+        Value(data, *arguments(x))
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} missing from {message!r}"
+
+
+def test_a_node_made_by_hand_works_like_an_operation():
+    """The exercise's sin: checked once when made, then back-propagated like any node,
+    also under no_grad (no children kept) and inside module scopes and tapes."""
+    from micrograd_gpt.autograd.modes import module_scope, scope_of
+    from micrograd_gpt.autograd.tape import Tape
+    x = _x()
+    y = Value(math.sin(x.data), (x,), (math.cos(x.data),), "sin") * 2.0
+    y.backward()
+    assert x.grad == 2 * math.cos(0.5) and y._prev[0]._op == "sin"
+    with no_grad():
+        assert Value(1.0, (x,), (1.0,), "f")._prev == ()
+        with pytest.raises(OperandError, match="Note the comma"):
+            Value(1.0, (x), (1.0,), "f")
+    with Tape() as tape, module_scope("block"):
+        made = Value(math.sin(x.data), (x,), (math.cos(x.data),), "sin")
+    assert tape.nodes == [made] and scope_of(made) == "block"
+    assert Value(2, (), (), "").data == 2.0 and Value(1.0, (x,), (1,))._local_grads == (1,)
+
+
+def test_a_node_made_by_hand_must_hold_a_finite_number_too():
+    with pytest.raises(ValueError, match="finite"):
+        Value(float("inf"), (_x(),), (1.0,), "f")
+
+
+def test_operations_skip_the_checks_of_a_node_made_by_hand(monkeypatch):
+    """The operations build their results through the engine's fast path: checking the
+    arguments of a hand-made node costs nothing on the hot path (benchmarks/engine.py)."""
+    from micrograd_gpt.autograd import value as engine
+    checked = []
+    monkeypatch.setattr(engine, "check_node", lambda *args: checked.append(args))
+    x = _x()
+    y = ((x * 2.0 + x) / 3.0 - x).tanh().exp() ** 2
+    y.backward()
+    assert checked == []
+    Value(1.0, (x,), (1.0,), "f")
+    assert len(checked) == 1
+
+
+# ---- detach ---------------------------------------------------------------------------
+
+def test_detach_is_a_leaf_with_the_same_number():
+    x = _x()
+    y = x * x
+    d = y.detach()
+    assert d.data == y.data and d._prev == () and d is not y and d.grad == 0.0
+    (d * x).backward()  # d is a constant here: x gets only the direct path
+    assert x.grad == y.data and y.grad == 0.0
+
+
+def test_detach_matches_torch(torch):
+    """z = detach(x²)·x + x³: d z/d x = x² + 3x² in both (the detached x² is a constant)."""
+    for x0 in (0.5, -1.25, 2.0):
+        x = Value(x0)
+        z = (x * x).detach() * x + x ** 3
+        z.backward()
+        t = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+        tz = (t * t).detach() * t + t ** 3
+        tz.backward()
+        assert_close(z.data, tz.item(), TORCH_TOL, "value")
+        assert_close(x.grad, t.grad.item(), TORCH_TOL, "gradient")
+        assert x.grad == pytest.approx(4 * x0 * x0)  # without detach: 6x²
+
+
+# ---- the file a learner reads first ----------------------------------------------------------
+
+def test_the_value_file_reads_as_the_course_promises():
+    """docs/02_chain_rule.md sends the learner to autograd/value.py, to read top to bottom:
+    the node, its operations, backward() with the chain rule right below it, then the
+    topological order, in at most 320 lines."""
+    import inspect
+    from micrograd_gpt.autograd import value as engine
+    lines = inspect.getsource(engine).splitlines()
+
+    def line_of(text):
+        return next(i for i, line in enumerate(lines, 1) if line.startswith(text))
+    story = [line_of(text) for text in (
+        "class Value:", "    __slots__", "    def __add__", "    def __mul__", "    def backward",
+        "def propagate", "                child.grad += local * g", "def topological_order")]
+    assert story == sorted(story), story
+    assert len(lines) <= 320
+    assert line_of("                child.grad += local * g") - line_of("    def backward") < 60

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from micrograd_gpt.autograd import value as engine
-from micrograd_gpt.autograd.value import (FloatOverflowError, NonFiniteGradientError, Tape, Value,
-                                  module_scope)
+import micrograd_gpt.autograd as autograd
+from micrograd_gpt.autograd.errors import FloatOverflowError, NonFiniteGradientError
+from micrograd_gpt.autograd.modes import module_scope
+from micrograd_gpt.autograd.tape import Tape
+from micrograd_gpt.autograd.value import Value
 from micrograd_gpt.viz.tracing import trace, trace_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -295,4 +297,4 @@ def test_the_engine_has_no_unchecked_way_to_store_a_non_finite_local():
                     continue
                 assert math.isfinite(out.data)
                 assert all(math.isfinite(g) for g in out._local_grads)
-    assert engine.NonFiniteGradientError is NonFiniteGradientError
+    assert autograd.NonFiniteGradientError is NonFiniteGradientError

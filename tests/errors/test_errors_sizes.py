@@ -74,8 +74,9 @@ HUGE = {
 
 @pytest.mark.parametrize("kind", list(HUGE))
 def test_a_model_too_big_for_the_memory_is_refused_before_it_is_built(kind, sixteen_gib):
+    each = language_model.BYTES_PER_PARAMETER
     with pytest.raises(ValueError, match=r"would have [\d,]+ parameters, about [\d,]+ GiB as "
-                                         r"Values \(120 bytes each\), more than this "
+                                         rf"Values \({each} bytes each\), more than this "
                                          r"machine's 16 GiB of memory; make it smaller"):
         HUGE[kind]()
 

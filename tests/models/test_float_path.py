@@ -15,7 +15,8 @@ from helpers import make_gpt
 from micrograd_gpt import nn
 from micrograd_gpt.autograd import value as engine
 from micrograd_gpt.models.attention import CausalSelfAttention
-from micrograd_gpt.autograd.value import Value, no_grad
+from micrograd_gpt.autograd.modes import no_grad
+from micrograd_gpt.autograd.value import Value
 from micrograd_gpt.models.gpt import GPTConfig
 from micrograd_gpt.models.generation import sample_token
 from micrograd_gpt.training.engines import evaluate
@@ -111,18 +112,27 @@ def test_generate_samples_what_the_value_model_would_sample():
 
 
 def test_generation_builds_no_value_nodes(monkeypatch):
-    """The fast path creates no Value at all (so no graph, nothing to free)."""
+    """The fast path creates no Value at all (so no graph, nothing to free): neither a
+    leaf (Value()) nor an operation's result (engine._node)."""
     model = make_gpt(GPTConfig(**BASE))
     fast = model.float_copy()
     created = []
-    original = engine.Value.__init__
+    original_init, original_node = engine.Value.__init__, engine._node
 
     def counting_init(self, *args, **kwargs):
-        created.append(1)
-        original(self, *args, **kwargs)
+        created.append("leaf")
+        original_init(self, *args, **kwargs)
+
+    def counting_node(*args):
+        created.append("node")
+        return original_node(*args)
 
     monkeypatch.setattr(engine.Value, "__init__", counting_init)
-    fast.generate([1], 8, rng=random.Random(0))
+    monkeypatch.setattr(engine, "_node", counting_node)
+    model([1, 2, 3])  # the counters see the Value path...
+    assert "leaf" in created and "node" in created
+    created.clear()
+    fast.generate([1], 8, rng=random.Random(0))  # ...and nothing on the float path
     assert created == []
 
 

@@ -9,8 +9,9 @@ import pytest
 from helpers import GPT_CONFIGS as CONFIGS, GPT_IDS as IDS, grads_by_name, make_gpt as make_model, \
     max_difference, random_tokens
 from micrograd_gpt import GPT, GPTConfig, count_parameters, no_grad
-from micrograd_gpt.autograd.value import (is_grad_enabled, is_recording_scopes, record_scopes,
-                                  scope_of, topological_order)
+from micrograd_gpt.autograd.modes import (is_grad_enabled, is_recording_scopes, record_scopes,
+                                          scope_of)
+from micrograd_gpt.autograd.value import topological_order
 from micrograd_gpt.models.generation import sample_token
 
 # ---- equality with PyTorch ------------------------------------------------------------------

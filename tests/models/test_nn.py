@@ -7,7 +7,8 @@ import pytest
 
 from helpers import values
 from micrograd_gpt import Value, gradcheck
-from micrograd_gpt.autograd.value import record_scopes, scope_of, topological_order
+from micrograd_gpt.autograd.modes import record_scopes, scope_of
+from micrograd_gpt.autograd.value import topological_order
 from micrograd_gpt.models.nn import MLP, Embedding, LayerNorm, Linear, Module, ModuleList, RMSNorm
 
 

@@ -12,7 +12,7 @@ import micrograd_gpt
 from micrograd_gpt import GPT, GPTConfig, count_parameters, demo, gpt_forward, make_gpt_params
 from micrograd_gpt.teaching.book import generate, softmax
 from micrograd_gpt.cli import main
-from micrograd_gpt.autograd.value import no_grad
+from micrograd_gpt.autograd.modes import no_grad
 
 SMALL = GPTConfig(vocab_size=11, d_model=8, num_heads=2, num_layers=1, max_seq_len=6)
 ROOT = Path(__file__).resolve().parents[2]  # so the subprocess imports this checkout

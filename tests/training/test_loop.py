@@ -1,5 +1,4 @@
 """The training loop: it learns, it is deterministic, it resumes exactly, and its parts."""
-import gc
 import io
 import math
 import random
@@ -10,7 +9,7 @@ import pytest
 from micrograd_gpt import functional as F
 from micrograd_gpt.models.gpt import GPT, GPTConfig
 from micrograd_gpt.training.data import prepare_data
-from micrograd_gpt.training.engines import batch_loss, cyclic_gc_paused, evaluate
+from micrograd_gpt.training.engines import batch_loss, evaluate
 from micrograd_gpt.training.loop import train
 from micrograd_gpt.training.progress import ProgressLine
 from micrograd_gpt.training.sampling import sample
@@ -147,22 +146,6 @@ def test_batch_loss_averages_over_predicted_tokens():
     assert len(per_token) == 3 + 2 + 5
     assert batch_loss(model, batch).data == pytest.approx(sum(per_token) / 10, rel=1e-12)
     assert evaluate(model, batch) == pytest.approx(sum(per_token) / 10, rel=1e-12)
-
-
-def test_cyclic_gc_paused_restores_the_collector():
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError):
-        with cyclic_gc_paused():
-            assert not gc.isenabled()
-            raise RuntimeError("boom")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with cyclic_gc_paused():
-            pass
-        assert not gc.isenabled()   # it was off before, so it stays off
-    finally:
-        gc.enable()
 
 
 def test_config_validation():

@@ -13,7 +13,8 @@ import pytest
 from micrograd_gpt import Value, functional as F
 from micrograd_gpt.viz import graph as viz
 from micrograd_gpt.cli import main as cli_main
-from micrograd_gpt.autograd.value import module_scope, topological_order
+from micrograd_gpt.autograd.modes import module_scope
+from micrograd_gpt.autograd.value import topological_order
 from micrograd_gpt.viz.expression import build_expression
 from micrograd_gpt.viz.training_step import training_step_graph
 from micrograd_gpt.viz.graph import (GraphvizNotInstalled, draw_dot, draw_modules, format_number,

@@ -1,7 +1,8 @@
 """Exercise 1 (chapter 1): sin, cos, log1p and softplus as Value operations.
 
 Every operation on Values makes a new Value that remembers its inputs and the derivative
-of its result toward each input, computed on the spot (chapter 1). In engine.py, tanh is
+of its result toward each input, computed on the spot (chapter 1). tanh, for example
+(micrograd_gpt/autograd/value.py makes its nodes the same way, by a faster path), is
 
     t = math.tanh(x.data)
     return Value(t, (x,), (1 - t * t,), "tanh")   # result, inputs, local derivatives, name
