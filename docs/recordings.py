@@ -330,7 +330,7 @@ def _step_rows(results):
         lines.append(f"| {label} | {span([m['fused'] for m in ms], '.1f')} ms | "
                      f"{span([m['plain'] for m in ms], '.1f')} ms | "
                      f"{span([m['float floor'] for m in ms], '.1f')} ms | "
-                     f"{span([m['plain'] / m['fused'] for m in ms], '.1f')}x | "
+                     f"{span([m['plain / fused'] for m in ms], '.1f')}x | "
                      f"{span([m['fused'] / m['float floor'] for m in ms], '.2f')}x |")
     return lines
 
