@@ -73,7 +73,7 @@ BENCHMARKS = {
 }
 
 
-# ---- helpers for renderers -------------------------------------------------------------
+# ---- what every renderer uses ----------------------------------------------------------
 
 def runs_of(read, name):
     """The recorded runs of `name`; a ValueError names the command when there are none."""
