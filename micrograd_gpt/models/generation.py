@@ -24,7 +24,7 @@ import math
 
 from ..common.checks import check_int, check_number, check_numbers, check_rng, check_token_ids
 
-__all__ = ["sample_token", "check_sampling", "check_generate_arguments"]
+__all__ = ["sample_token", "token_probabilities", "check_sampling", "check_generate_arguments"]
 
 
 def check_sampling(temperature, top_k, top_p):
@@ -51,8 +51,22 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
     Then one draw with `rng.random()` (rng None -> random.Random(0)). A nan or infinite
     logit raises a ValueError: no probability can be made of it.
     """
+    weights = _weights(logits, temperature, top_k, top_p)
+    return _draw(weights, check_rng("rng", rng))
+
+
+def token_probabilities(logits, temperature=1.0, top_k=None, top_p=None):
+    """The probability `sample_token` draws each token id with, for these knobs: a list as
+    long as `logits`, 0 for the tokens top-k or top-p left out, summing to 1. What the
+    playground's sliders redraw."""
+    weights = _weights(logits, temperature, top_k, top_p)
+    total = sum(weights.values())
+    return [weights.get(i, 0.0) / total for i in range(len(logits))]
+
+
+def _weights(logits, temperature, top_k, top_p):
+    """{token id: weight} of the tokens the knobs leave, each ∝ its probability."""
     temperature, top_k, top_p = check_sampling(temperature, top_k, top_p)
-    rng = check_rng("rng", rng)
     logits = check_numbers("logits", logits)
     allowed = range(len(logits))
     if top_k is not None and top_k < len(logits):
@@ -65,7 +79,7 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
     weights = {i: math.exp((logits[i] - m) / temperature) for i in allowed}
     if top_p is not None:
         weights = _nucleus(weights, top_p)
-    return _draw(weights, rng)
+    return weights
 
 
 def _nucleus(weights, top_p):

@@ -8,7 +8,8 @@ Adam, AdamW), `lr_schedules`, `clip_grad`, `loop` (`train`: the loop, written on
 `engines` and `torch_engine` (who computes a step), `checkpoint` (one file format for every
 model kind and engine), `history`, `health` and `progress` (what a run records and shows),
 `baselines` (the losses of guessing and of counting: what a loss means), `sampling`
-(`sample`: texts from a trained model), `interop` (a model's weights to PyTorch and back).
+(`sample`: texts from a trained model), `interop` (a model's weights to PyTorch and back),
+`sliced` (`TrainingRun`: `train` a slice at a time, for a page that must answer clicks).
 """
 from ..common.lazy import lazy_exports
 
@@ -23,6 +24,7 @@ _EXPORTS = {
     "save_checkpoint": ".checkpoint", "load_checkpoint": ".checkpoint",
     "CheckpointError": ".checkpoint",
     "to_torch": ".interop", "from_torch": ".interop",
+    "TrainingRun": ".sliced",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -24,7 +24,8 @@ file anyone can render later) and raises `GraphvizNotInstalled`, whose message s
 install Graphviz. If the optional `graphviz-pure` package is installed (a self-contained
 port of dot: `pip install "micrograd-gpt[viz]"`), it is used instead. The `graphviz`
 package is imported only when something is drawn, so the rest of micrograd_gpt works
-without it.
+without it. Where no program can run (a browser page), `use_renderer` gives it a
+function to draw with instead.
 """
 from __future__ import annotations
 
@@ -45,8 +46,9 @@ from ..autograd.value import Value, topological_order
 from ..common.files import atomic_write_bytes, check_output_path
 
 __all__ = ["draw_dot", "draw_modules", "render_graph", "pipe_graph", "module_summary",
-           "module_legend", "ModuleSummary", "node_names", "format_number", "GraphvizNotInstalled",
-           "renderer_available", "check_graph_size", "check_graph_path", "INSTALL_HELP"]
+           "module_legend", "ModuleSummary", "node_names", "format_number",
+           "GraphvizNotInstalled", "renderer_available", "check_graph_size", "check_graph_path",
+           "INSTALL_HELP", "use_renderer"]
 
 INSTALL_HELP = """\
 Graphviz's `dot` program is not installed, so the graph could not be drawn.
@@ -110,6 +112,8 @@ def _drawing_class():
         of a traceback. Everything else is the ordinary Digraph (`.source`, `.render`)."""
 
         def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+            if _renderer is not None:  # no program can run here (a browser page)
+                return {"image/svg+xml": pipe_graph(self, "svg").decode("utf-8")}
             try:
                 return super()._repr_mimebundle_(include, exclude, **kwargs)
             except graphviz.ExecutableNotFound:
@@ -555,6 +559,24 @@ def _frame_scopes(present):
 # ---------------------------------------------------------------------------------------
 # Rendering to files, with or without `dot`
 # ---------------------------------------------------------------------------------------
+_renderer = None  # set by use_renderer: draws DOT text without running a program
+
+
+def use_renderer(render):
+    """Draw every graph with `render(dot_source, fmt) -> bytes` instead of running Graphviz's
+    programs; `use_renderer(None)` goes back to the programs.
+
+    For places where no program can be started: in the browser page Python runs in
+    WebAssembly, without processes, and passes a function that calls Graphviz compiled to
+    WebAssembly. `pipe_graph`, `render_graph`, the trace page and Jupyter's inline
+    pictures all draw through it."""
+    global _renderer
+    if render is not None and not callable(render):
+        raise ValueError(f"render: must be a function (dot_source, fmt) -> bytes, or None, "
+                         f"got {type(render).__name__}")
+    _renderer = render
+
+
 def find_fallback_renderer():
     """The path of the `graphviz-pure` program, or None if it is not installed.
 
@@ -569,15 +591,19 @@ def find_fallback_renderer():
 
 def renderer_available():
     """True if `dot` or `graphviz-pure` can be run, so SVG/PNG can be drawn."""
-    return shutil.which("dot") is not None or find_fallback_renderer() is not None
+    return (_renderer is not None or shutil.which("dot") is not None
+            or find_fallback_renderer() is not None)
 
 
 def pipe_graph(dot, fmt="svg"):
     """The drawing of `dot` (a Digraph) as bytes in format `fmt` ("svg", "png", "pdf").
 
-    Runs Graphviz's `dot`; if it is missing, `graphviz-pure` (SVG and PNG only); if both
+    Runs the function given to `use_renderer` if there is one, else Graphviz's `dot`; if it is
+    missing, `graphviz-pure` (SVG and PNG only); if both
     are missing, raises GraphvizNotInstalled with the install instructions."""
     check_choice("fmt", fmt, tuple(FORMATS.values()))
+    if _renderer is not None:
+        return _renderer(dot.source, fmt)
     graphviz = _graphviz()
     try:
         return dot.pipe(format=fmt, quiet=True)  # quiet: its messages go in our error
