@@ -3,6 +3,8 @@
     python benchmarks/engines.py            # the table (a few minutes on 2 cores)
     python benchmarks/engines.py --quick    # fewer steps, same table
     python benchmarks/engines.py --markdown # also print the table as Markdown (for docs/)
+    python benchmarks/engines.py --json results.json   # also write the results as JSON
+                                            # (what docs/record.py keeps in docs/recorded/)
 
 For each preset (tiny and microgpt on the names, small and medium on the sonnets) it builds
 the preset's model once, starts every engine from its weights, and times the steps `train`
@@ -19,6 +21,7 @@ estimate against a measured step: the small preset's estimated and measured Valu
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -27,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from micrograd_gpt.common.files import atomic_write_text  # noqa: E402
 from micrograd_gpt.common.install import INSTALL_TORCH  # noqa: E402
 from micrograd_gpt.training.engines import (  # noqa: E402
     ValuesEngine, estimate_values_step_seconds, make_engine)
@@ -114,10 +118,22 @@ def markdown_table(rows, columns, command):
     return "\n".join(lines) + f"\n\n(`{command}`; medians, ratios from the same run)"
 
 
+def write_json(path, rows, columns, small_estimate_ms):
+    """The results as JSON: every preset's median ms per step for each engine (the medium
+    preset's Value column is the refusal's estimate), and the small preset's estimate."""
+    results = {"columns": [name for name, _, _ in columns],
+               "rows": [{"preset": preset, "ms": ms, "values_estimated": estimated}
+                        for preset, ms, estimated in rows],
+               "small_values_estimate_ms": small_estimate_ms}
+    atomic_write_text(path, json.dumps(results, indent=1) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps, same table")
     parser.add_argument("--markdown", action="store_true", help="also print Markdown")
+    parser.add_argument("--json", metavar="PATH", default=None,
+                        help="also write the table and the estimate's check as JSON")
     args = parser.parse_args()
     try:
         import torch
@@ -144,11 +160,14 @@ def main():
             measured_small = (ms["values"], config, data)
         rows.append((preset, ms, big))
     print_table(rows, columns)
+    estimate = None
     if measured_small is not None:
         measured, config, data = measured_small
         estimate = 1000 * estimate_values_step_seconds(config, data.tokenizer.vocab_size)
         print(f"\nthe Value step estimate for small: {estimate:,.0f} ms, measured "
               f"{measured:,.0f} ms (estimate / measured = {estimate / measured:.2f})")
+    if args.json:
+        write_json(args.json, rows, columns, estimate)
     if args.markdown:
         command = "python benchmarks/engines.py" + (" --quick" if args.quick else "")
         print("\n" + markdown_table(rows, columns, command))

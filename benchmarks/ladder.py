@@ -6,6 +6,8 @@
     python benchmarks/ladder.py --markdown  # also print the table as Markdown
     python benchmarks/ladder.py --only rnn tiny microgpt_network
                                             # is it attention, or the GPT's other choices?
+    python benchmarks/ladder.py --json rows.json   # also write the rows as JSON (what
+                                            # docs/record.py keeps in docs/recorded/)
 
 Each rung is its preset (presets.py: a few thousand parameters each, except the bigrams'
 729), trained on the embedded names with the same budget: the same number of steps of 8
@@ -13,7 +15,9 @@ names, Adam with the same schedule, the same seed and split. The counting bigram
 no steps: it is counted in one pass. Losses are measured on every training and every
 validation name (not a sample of them), so the columns compare exactly; ms/step is the
 median training step (forward, backward, Adam) of this run, and "x gpt" its ratio to the
-GPT's, both from this one run. Samples are drawn at temperature 1 (the model's own
+GPT's, both from this one run. With --json each row also has cpu_ms: the process's CPU
+time for the whole run divided by its steps, which other programs on a busy machine do
+not inflate (docs/record.py shows that one). Samples are drawn at temperature 1 (the model's own
 distribution, nothing sharpened), the same seed for every rung.
 
 More GPTs can be asked for by name with --only, outside the ladder: variants of `tiny`'s
@@ -25,6 +29,7 @@ untied output layer); the others change one of those choices at a time.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -34,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
+from micrograd_gpt.common.files import atomic_write_text  # noqa: E402
 from micrograd_gpt.training.presets import PRESETS, preset_kind  # noqa: E402
 from micrograd_gpt.training.data import prepare_data  # noqa: E402
 from micrograd_gpt.training.engines import evaluate  # noqa: E402
@@ -83,15 +89,16 @@ def run_rung(preset, steps, seed=0, name=None, model=None):
         overrides["model"] = dict(model)
     config = TrainConfig.from_preset(preset, eval_interval=0, eval_docs=20, seed=seed,
                                      **overrides)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = train(config, quiet=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     data = prepare_data(config)
     texts = sample(result.model, data.tokenizer, 5, rng=random.Random(seed), temperature=1.0)
     return dict(preset=name or preset, kind=kind, parameters=len(result.model.parameters()),
                 steps=0 if counted else result.step, ms=1000 * statistics.median(result.step_times),
-                seconds=seconds, train=evaluate(result.model, data.train),
-                val=evaluate(result.model, data.val), samples=texts)
+                cpu_ms=1000 * cpu_seconds / max(1, result.step), seconds=seconds,
+                train=evaluate(result.model, data.train), val=evaluate(result.model, data.val),
+                samples=texts)
 
 
 def text_table(rows, sees):
@@ -130,6 +137,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None,
                         help=f"steps per trained rung (default {STEPS})")
     parser.add_argument("--markdown", action="store_true", help="also print Markdown")
+    parser.add_argument("--json", metavar="PATH", default=None,
+                        help="also write the rows, with what each row's model sees, as JSON")
     parser.add_argument("--only", nargs="+", default=None,
                         choices=[p for p, _ in LADDER] + [r[0] for r in EXTRA_RUNGS],
                         help="run only these rungs (and " + ", ".join(
@@ -153,6 +162,10 @@ def main(argv=None):
         print(markdown_table(rows, sees))
     print(f"\n{len(rows)} rungs in {time.perf_counter() - started:.0f} s; names data, seed 0, "
           f"{steps} steps of 8 names for each trained rung")
+    if args.json:
+        for row in rows:
+            row["sees"] = sees[row["preset"]]
+        atomic_write_text(args.json, json.dumps(rows, indent=1) + "\n")
     return rows
 
 

@@ -2,7 +2,8 @@
 
     python benchmarks/speed.py            # the full table (a few minutes on 2 cores)
     python benchmarks/speed.py --quick    # fewer repeats, same table
-    python benchmarks/speed.py --write-docs docs/12_speed.md   # also write the table there
+    python benchmarks/speed.py --json out.json   # also write the results as JSON
+    python docs/record.py speed          # run it, keep the results, write chapter 12's tables
 
 What it measures, on the embedded `names` data, one name per step:
   1. the `microgpt` preset (d 16, 4 heads, 1 layer, context 16): ms per training step
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
 import statistics
 import sys
@@ -40,6 +42,7 @@ from micrograd_gpt.teaching import by_hand as float_floor  # noqa: E402  (the ha
 from micrograd_gpt.autograd.modes import enable_grad, no_grad  # noqa: E402
 from micrograd_gpt.autograd.tape import Tape  # noqa: E402
 from micrograd_gpt.autograd.value import Value, topological_order  # noqa: E402
+from micrograd_gpt.common.files import atomic_write_text  # noqa: E402
 from micrograd_gpt.models.gpt import GPT, GPTConfig  # noqa: E402
 from micrograd_gpt.models.generation import sample_token  # noqa: E402
 from micrograd_gpt.training.optim import Adam  # noqa: E402
@@ -360,74 +363,24 @@ def looking_table(model_kwargs, docs, repeats):
     return ms
 
 
-def markdown_table(command, micro, larger, generation, loop_ms, peak, engine_ns):
-    """The results as Markdown, for docs/12_speed.md."""
+def write_json(path, micro, larger, generation, loop_ms, peak, engine_ns):
+    """The results as JSON, for docs/record.py (which keeps them in docs/recorded/speed.json
+    and makes chapter 12's tables from them): per network the ms of each way and the graph
+    sizes (nodes, edges), generation rates, the learner's loop, peak bytes, engine ns."""
     (m_ms, m_size), (l_ms, l_size) = micro, larger
-    lines = [
-        f"Measured with `{command}` (Python {sys.version.split()[0]}, one run, "
-        f"{time.strftime('%Y-%m-%d')}; CPU time of the process). Medians; every ratio "
-        "compares numbers from the same run.",
-        "",
-        "| training step, one name | fused | plain | float floor | plain / fused | fused / floor |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for label, ms in (("microgpt (d 16, 1 layer, context 16)", m_ms),
-                      ("larger (d 64, 4 layers, context 64)", l_ms)):
-        lines.append(f"| {label} | {ms['fused']:.1f} ms | {ms['plain']:.1f} ms | "
-                     f"{ms['float floor']:.1f} ms | {ms['plain / fused']:.1f}x | "
-                     f"{ms['fused'] / ms['float floor']:.2f}x |")
-    lines += ["", "| graph of one step (longest name of the sample) | fused | plain | plain / fused |",
-              "|---|---:|---:|---:|"]
-    for label, size in (("microgpt: nodes", m_size), ("larger: nodes", l_size)):
-        f_nodes, p_nodes = size["fused"][0], size["plain"][0]
-        f_edges, p_edges = size["fused"][1], size["plain"][1]
-        lines.append(f"| {label} | {f_nodes:,} | {p_nodes:,} | {p_nodes / f_nodes:.1f}x |")
-        lines.append(f"| {label.replace('nodes', 'edges')} | {f_edges:,} | {p_edges:,} | "
-                     f"{p_edges / f_edges:.1f}x |")
-    g = generation
-    lines += ["", "| other measurements | result |", "|---|---:|",
-              f"| generation, Value graph recorded | {g['graph']:,.0f} tokens/s |",
-              f"| generation, Value nodes under no_grad | {g['no_grad']:,.0f} tokens/s |",
-              f"| generation, `GPT.generate` (float path) | {g['generate()']:,.0f} tokens/s "
-              f"({g['generate()'] / g['graph']:.1f}x the graph) |",
-              f"| a learner's loop / the trainer's step | {loop_ms['learner loop']:.1f} / "
-              f"{loop_ms['trainer step']:.1f} ms ({loop_ms['learner / trainer']:.2f}x) |",
-              f"| the same loop with a backward that searches the graph | "
-              f"{loop_ms['loop, searching']:.1f} ms |",
-              f"| the trainer's step with the cyclic collector running | "
-              f"{loop_ms['step, gc running']:.1f} ms |",
-              f"| peak memory of one microgpt step's graph | {peak / 2**20:.1f} MiB |",
-              f"| engine, 200,000-node chain: build / backward per node | "
-              f"{engine_ns[0]:.0f} / {engine_ns[1]:.0f} ns |",
-              f"| the same, Value / the simplest Value (benchmarks/engine.py) | "
-              f"{engine_ns[2][0]:.2f}x / {engine_ns[2][1]:.2f}x |"]
-    return "\n".join(lines) + "\n"
-
-
-def write_between_markers(path, text, start="<!-- speed-table:start -->",
-                          end="<!-- speed-table:end -->"):
-    """Replace what lies between the two marker lines of `path` (atomically)."""
-    import os
-    import tempfile
-    path = Path(path)
-    doc = path.read_text(encoding="utf-8")
-    if start not in doc or end not in doc:
-        raise SystemExit(f"{path}: needs the lines {start} and {end}")
-    head, rest = doc.split(start, 1)
-    _, tail = rest.split(end, 1)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(f"{head}{start}\n{text}{end}{tail}")
-    os.replace(tmp, path)
+    results = {"micro": {"ms": m_ms, "size": m_size}, "larger": {"ms": l_ms, "size": l_size},
+               "generation": generation, "loop_ms": loop_ms, "peak_bytes": peak,
+               "engine_ns": engine_ns}
+    atomic_write_text(path, json.dumps(results, indent=1) + "\n")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--repeats", type=int, default=None, help="steps per measurement")
-    parser.add_argument("--write-docs", metavar="MARKDOWN_FILE", default=None,
-                        help="also write the results table into this file (between the "
-                             "speed-table markers), e.g. docs/12_speed.md")
+    parser.add_argument("--json", metavar="PATH", default=None,
+                        help="also write the results as JSON (python docs/record.py speed "
+                             "keeps them and writes chapter 12's tables)")
     args = parser.parse_args(argv)
     repeats = args.repeats or (20 if args.quick else 40)
     print(f"Python {sys.version.split()[0]} on {sys.platform}; medians of {repeats} steps")
@@ -447,13 +400,9 @@ def main(argv=None):
     loop_ms = learner_loop_table(micro, docs, repeats)
     looking_table(micro, docs, repeats)
     peak = memory_table(micro, max(docs, key=len))
-    if args.write_docs:
-        command = "python benchmarks/speed.py" + (" --quick" if args.quick else "")
-        table = markdown_table(command, micro_result, larger_result, generation, loop_ms,
-                               peak, engine_ns)
-        write_between_markers(args.write_docs, table)
-        print(f"\nwrote the table into {args.write_docs}")
-
+    if args.json:
+        write_json(args.json, micro_result, larger_result, generation, loop_ms, peak,
+                   engine_ns)
 
 if __name__ == "__main__":
     main()

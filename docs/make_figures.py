@@ -6,12 +6,16 @@
 
 Graph pictures come from `micrograd_gpt.viz.graph` (Graphviz's `dot`, or graphviz-pure), the loss
 curve, the attention heatmaps and the health charts from `micrograd_gpt.viz.plots` after
-training runs (chapter 10's: the default run of 500 steps and three 150-step runs). With the environment
-variable MICROGRAD_GPT_QUICK=1 the training run is shortened (the tests use that).
+training runs (chapter 10's: the default run of 500 steps and three 150-step runs), the
+ladder's bar chart from its recorded results (docs/recorded/ladder.json), and chapter 13's
+shape diagram from plain SVG boxes. With the environment variable MICROGRAD_GPT_QUICK=1
+the training run is shortened (the tests use that).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import random
 import sys
@@ -20,12 +24,14 @@ from pathlib import Path
 from micrograd_gpt import Value
 from micrograd_gpt import functional as F
 from micrograd_gpt.autograd.modes import record_scopes
+from micrograd_gpt.common.files import atomic_write_text as write_svg
 from micrograd_gpt.models.nn import Linear, Module
 from micrograd_gpt.viz import training_step_graph
 from micrograd_gpt.viz.graph import draw_dot, module_summary, draw_modules, \
     render_graph
 
 FIGURES = Path(__file__).resolve().parent / "figures"
+RECORDED = Path(__file__).resolve().parent / "recorded"   # results of docs/record.py
 QUICK = os.environ.get("MICROGRAD_GPT_QUICK") == "1"
 
 
@@ -180,10 +186,114 @@ def _health_points(part, name, key):
                             if r[part][name][key] is not None]
 
 
+# the ladder's families: counting and its learned twin, the nets with a window or a memory,
+# and the GPT
+LADDER_COLORS = {"bigram": "#ff7f0e", "neural_bigram": "#ffbb78", "mlp": "#2ca02c",
+                 "rnn": "#98df8a", "gru": "#98df8a", "tiny": "#1f77b4"}
+
+
+def ladder_losses(out):
+    """Chapter 11: the validation loss of every rung as recorded in docs/recorded/ladder.json
+    (python docs/record.py ladder), with the counting bigram's loss as a dashed line."""
+    from micrograd_gpt.viz.plots import BarChart
+
+    run = json.loads((RECORDED / "ladder.json").read_text(encoding="utf-8"))["runs"][-1]
+    rows = run["results"]["ladder"]
+    bigram = next(r["val"] for r in rows if r["preset"] == "bigram")
+    chart = BarChart(f"validation loss of each rung after {rows[-1]['steps']:,} steps of 8 names",
+                     y_label="loss on the validation names (bars start at 2.0)", y_from=2.0,
+                     height=360)
+    for row in rows:
+        chart.add(row["preset"], row["val"], LADDER_COLORS.get(row["preset"], "#7f7f7f"))
+    chart.add_reference(bigram, f"counting letter pairs: {bigram:.3f}", "#d62728")
+    chart.save(out / "ladder_losses.svg")
+
+
+def rnn_gradient_by_distance(out):
+    """Chapter 11: |dL/dh_t| of a fresh RNN (the rnn preset's sizes) against how far back
+    h_t is from the last prediction, on a logarithmic axis."""
+    from micrograd_gpt.models.rnn import RNN, RNNConfig
+    from micrograd_gpt.training.data import CharTokenizer, load_dataset, split_lines
+    from micrograd_gpt.viz.plots import LineChart
+
+    tok = CharTokenizer.from_documents(split_lines(load_dataset("names")))
+    rnn = RNN(RNNConfig(vocab_size=tok.vocab_size, d_embed=16, d_hidden=40),
+              rng=random.Random(0))
+    text = [tok.bos] + tok.encode("maximilianabcd")
+    state, hidden = rnn.new_state(), []
+    for token in text[:-1]:
+        logits = rnn.step(token, state)
+        hidden.append(state.h)
+    F.cross_entropy(logits, text[-1]).backward()
+    sizes = [math.sqrt(sum(v.grad ** 2 for v in h)) for h in hidden]
+    chart = LineChart("how much gradient reaches each earlier hidden state (a fresh RNN)",
+                      x_label="steps back from the last prediction",
+                      y_label="|dL/dh_t| (log scale)", y_log=True, legend="none", height=360)
+    chart.add([(back, size) for back, size in enumerate(reversed(sizes))], "|dL/dh_t|",
+              "#1f77b4", markers=True)
+    chart.save(out / "rnn_gradient_by_distance.svg")
+
+
+def linear_shapes(out):
+    """Chapter 13: the linear layer over a batch, forward and backward, as boxes whose sides
+    are the sizes of the dimensions (B·T = 24 positions, d_in = 16, d_out = 27)."""
+    rows = [("forward", [("X", "BT", "din"), "·", ("Wᵀ", "din", "dout"), "+", ("bias", 1, "dout"),
+                         "=", ("Y", "BT", "dout")],
+             "the bias is added at every one of the B·T positions: broadcast"),
+            ("backward", [("dX", "BT", "din"), "=", ("dY", "BT", "dout"), "·", ("W", "dout", "din")],
+             "each position's dx from its own dy"),
+            ("", [("dW", "dout", "din"), "=", ("dYᵀ", "dout", "BT"), "·", ("X", "BT", "din")],
+             "the product adds dyᵀ·x over the B·T positions: W was used at every one"),
+            ("", [("dbias", 1, "dout"), "=", "Σ over B·T of", ("dY", "BT", "dout")],
+             "a broadcast forward is a sum backward")]
+    write_svg(out / "linear_shapes.svg", _shape_rows(rows))
+
+
+SIZES = {"BT": 24, "din": 16, "dout": 27, 1: 1}
+NAMES = {"BT": "B·T", "din": "d_in", "dout": "d_out", 1: "1"}
+UNIT = 4  # pixels per row or column of a matrix
+
+
+def _shape_rows(rows):
+    """The SVG of `linear_shapes`: one line of boxes and operators per row."""
+    parts, y = [], 44
+    for title, items, note in rows:
+        height = max(SIZES[item[1]] * UNIT for item in items if isinstance(item, tuple))
+        parts.append(f'<text x="12" y="{y + height / 2 + 4:.0f}" font-weight="bold">{title}</text>')
+        x = 96
+        for item in items:
+            if isinstance(item, str):
+                parts.append(f'<text x="{x + 4}" y="{y + height / 2 + 5:.0f}" font-size="16">'
+                             f'{item}</text>')
+                x += 14 + 8 * len(item)
+                continue
+            name, rows_of, cols_of = item
+            w, h = SIZES[cols_of] * UNIT, SIZES[rows_of] * UNIT
+            top = y + (height - h) / 2
+            color = "#fdd0a2" if name.startswith("d") else "#c6dbef"
+            parts += [f'<rect x="{x}" y="{top:.0f}" width="{w}" height="{max(h, 3)}" '
+                      f'fill="{color}" stroke="#555"/>',
+                      f'<text x="{x + w / 2:.0f}" y="{top - 4:.0f}" text-anchor="middle">{name}</text>',
+                      f'<text x="{x + w / 2:.0f}" y="{top + h + 13:.0f}" text-anchor="middle" '
+                      f'font-size="10" fill="#555">[{NAMES[rows_of]}, {NAMES[cols_of]}]</text>']
+            x += w + 16
+        parts.append(f'<text x="96" y="{y + height + 34:.0f}" fill="#555" '
+                     f'font-style="italic">{note}</text>')
+        y += height + 72
+    width = 640
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" '
+            f'viewBox="0 0 {width} {y}" font-family="sans-serif" font-size="12">\n'
+            f'<rect width="{width}" height="{y}" fill="white"/>\n<text x="{width / 2}" y="20" '
+            'text-anchor="middle" font-size="15">the linear layer over a batch, as shapes '
+            '(B·T = 24, d_in = 16, d_out = 27)</text>')
+    return "\n".join([head, *parts, "</svg>"]) + "\n"
+
+
 ALL = {"expr_graph": expr_graph, "chain_rule": chain_rule, "mlp_modules": mlp_modules,
        "dot_plain_and_fused": dot_plain_and_fused, "gpt_step": gpt_step,
        "loss_curve": loss_curve, "rnn_step": rnn_step, "looking_inside": looking_inside,
-       "health_init": health_init}
+       "health_init": health_init, "ladder_losses": ladder_losses,
+       "rnn_gradient_by_distance": rnn_gradient_by_distance, "linear_shapes": linear_shapes}
 # the files each figure function writes (the tests check they all exist)
 FILES = {"expr_graph": ["expr_graph.svg"], "chain_rule": ["chain_rule.svg"],
          "mlp_modules": ["mlp_modules.svg"],
@@ -191,7 +301,9 @@ FILES = {"expr_graph": ["expr_graph.svg"], "chain_rule": ["chain_rule.svg"],
          "gpt_step": ["gpt_step.svg"], "loss_curve": ["loss_curve.svg"],
          "rnn_step": ["rnn_step.svg"],
          "looking_inside": ["attention_emma.svg", "health_tiny.svg"],
-         "health_init": ["health_init.svg"]}
+         "health_init": ["health_init.svg"], "ladder_losses": ["ladder_losses.svg"],
+         "rnn_gradient_by_distance": ["rnn_gradient_by_distance.svg"],
+         "linear_shapes": ["linear_shapes.svg"]}
 
 
 def main(argv=None):

@@ -13,6 +13,11 @@ The rules for a chapter (a Markdown file):
 * A block whose info string is `text output` shows what the python block just before it
   prints. The runner compares the two and fails if they differ, so a shown output can
   never drift from the code; `--update` rewrites these blocks from a fresh run.
+* A block whose info string is `text recorded NAME` shows what the python block just
+  before it printed in a full run (without MICROGRAD_GPT_QUICK), as recorded by
+  `python docs/record.py docs/NN_chapter.md` in docs/recorded/NN_chapter.json under NAME.
+  This runner does not check it (a full run can take many minutes); the quick tests
+  compare it with its data file (tests/project/test_recorded.py).
 * Any other block (`bash`, `text`, ...) is for reading only.
 
 The tests (tests/project/test_docs.py) run every chapter with this file, with the environment
@@ -27,6 +32,7 @@ import importlib.util
 import io
 import re
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +63,7 @@ class ChapterResult:
     skipped: list = field(default_factory=list)     # (line, reason)
     outputs_checked: int = 0
     printed: dict = field(default_factory=dict)     # python block line -> its stdout
+    seconds: dict = field(default_factory=dict)     # python block line -> its wall time
 
 
 class ChapterError(AssertionError):
@@ -143,6 +150,7 @@ def run_chapter(path, *, echo=False, with_torch=None, check_outputs=True):
             continue
         code = compile(block.code, f"{path.name}, block at line {block.line}", "exec")
         tee = _Tee(sys.stdout if echo else None)
+        started = time.perf_counter()
         try:
             with contextlib.redirect_stdout(tee):
                 exec(code, namespace)
@@ -155,6 +163,7 @@ def run_chapter(path, *, echo=False, with_torch=None, check_outputs=True):
                 f"{path.name}: the block at line {block.line} failed: "
                 f"{type(error).__name__}: {error}\n{details}") from error
         result.printed[block.line] = tee.getvalue()
+        result.seconds[block.line] = time.perf_counter() - started
         result.ran += 1
     return result
 

@@ -6,7 +6,9 @@ heatmap is one `<rect>` per cell, its colour saying how big the number is. Every
 here has `to_svg()`, `save(path)` (atomic) and `_repr_svg_()`, so it shows itself inline
 in Jupyter.
 
-* `LineChart`: curves over shared axes, with dashed horizontal reference lines;
+* `LineChart`: curves over shared axes, with dashed horizontal reference lines, and a
+  logarithmic y axis on request (`y_log=True`);
+* `BarChart`: one bar per label, its value written above it, with reference lines;
 * `loss_curve(history)`: a run's training and validation loss, with the uniform guess
   (ln |V|) and the bigram baseline as dashed lines;
 * `AttentionMaps`: one heatmap per layer and head, the characters on both axes;
@@ -26,8 +28,8 @@ from ..common.checks import (check_bool, check_choice, check_instance, check_int
                      check_numbers, check_str)
 from ..common.files import atomic_write_text
 
-__all__ = ["LineChart", "loss_curve", "write_loss_plot", "moving_average", "thin", "spread",
-           "MAX_DRAWN_POINTS", "MAX_DRAWN_RECORDS", "nice_ticks", "AttentionMaps",
+__all__ = ["LineChart", "BarChart", "loss_curve", "write_loss_plot", "moving_average", "thin",
+           "spread", "MAX_DRAWN_POINTS", "MAX_DRAWN_RECORDS", "nice_ticks", "AttentionMaps",
            "health_curves", "PictureGrid", "weight_color", "PALETTE"]
 
 COLORS = {"train": "#9ecae1", "train_avg": "#1f77b4", "val": "#d62728",
@@ -116,6 +118,15 @@ def _attribute(text):
     return escape(text, quote=True)
 
 
+def _svg_open(width, height, title):
+    """The start of a picture: the <svg> element, a white background and the title."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">\n'
+            f'<rect width="{width}" height="{height}" fill="white"/>\n'
+            f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">'
+            f'{escape(title)}</text>')
+
+
 def _halo_text(x, y, text, anchor="start", extra=""):
     """A label with a white outline, readable on top of lines."""
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" stroke="white" '
@@ -154,7 +165,9 @@ class LineChart(_Picture):
     >>> svg = chart.to_svg()
 
     `legend` is where the legend goes: "upper right", "lower left" (inside the plot),
-    "right" (beside it, for many curves) or "none".
+    "right" (beside it, for many curves) or "none". With `y_log=True` the y axis is
+    logarithmic: equal ratios are equal distances, so numbers that shrink by the same
+    factor at every step lie on a straight line (every y must then be above 0).
     """
 
     title: str
@@ -167,11 +180,13 @@ class LineChart(_Picture):
     legend: str = "upper right"
     y_include: tuple = ()   # values the y axis must reach even without a point there
     margin: tuple = (64, 24, 40, 48)   # left, right, top, bottom
+    y_log: bool = False
 
     def __post_init__(self):
         for name in ("title", "x_label", "y_label"):
             check_str(name, getattr(self, name), empty_ok=True)
         check_choice("legend", self.legend, LEGENDS)
+        check_bool("y_log", self.y_log)
         left, right, top, bottom = self.margin
         check_int("width", self.width, left + right + 10)   # room for the plot itself
         check_int("height", self.height, top + bottom + 10)
@@ -208,6 +223,8 @@ class LineChart(_Picture):
         points = [p for curve in self.curves for p in curve.points]
         if not points:
             raise ValueError("chart: has no points to draw")
+        if self.y_log:
+            _check_positive(points, self.references, self.y_include)
         frame = _Frame(self, points)
         parts = [frame.header(self.title), *frame.axes(self.x_label, self.y_label)]
         for reference in self.references:
@@ -218,6 +235,16 @@ class LineChart(_Picture):
             parts.append(frame.reference_label(reference))
         parts += frame.legend(self.curves)
         return "\n".join(parts + ["</svg>"]) + "\n"
+
+
+def _check_positive(points, references, y_include):
+    """A logarithmic axis has no place for 0 or below: say which number is the trouble."""
+    ys = [("a point's y", y) for _, y in points] + [("a reference line", r.y)
+                                                    for r in references]
+    for what, y in ys + [("y_include", y) for y in y_include]:
+        if y <= 0:
+            raise ValueError(f"y_log: {what} is {y:g}, and a logarithmic axis shows only "
+                             "numbers above 0 (leave them out, or draw without y_log)")
 
 
 def _lines(label):
@@ -247,24 +274,33 @@ class _Frame:
         self.plot_h = chart.height - top - bottom
         self.x_min = min(0.0, min(x for x, _ in points))
         self.x_max = max(self.x_min + 1.0, max(x for x, _ in points))
-        ys = [y for _, y in points] + [r.y for r in chart.references] + list(chart.y_include)
+        self.log = chart.y_log   # then the frame works with log10(y) throughout
+        ys = [self.scaled(y) for y in [y for _, y in points] + [r.y for r in chart.references]
+              + list(chart.y_include)]
         y_low, y_high = min(ys), max(ys)
         pad = 0.05 * (y_high - y_low or 1.0)
         self.y_low, self.y_high = y_low - pad, y_high + pad
+
+    def scaled(self, value):
+        return math.log10(value) if self.log else value
 
     def x(self, value):
         return self.left + self.plot_w * (value - self.x_min) / (self.x_max - self.x_min)
 
     def y(self, value):  # SVG's y grows downward, so high values are near the top
-        return self.top + self.plot_h * (self.y_high - value) / (self.y_high - self.y_low)
+        return self.top + self.plot_h * (self.y_high - self.scaled(value)) / (
+            self.y_high - self.y_low)
+
+    def y_ticks(self):
+        """(value, label) of the y axis's ticks: round numbers, or powers of ten on a
+        logarithmic axis."""
+        if not self.log:
+            return [(tick, f"{tick:.4g}") for tick in nice_ticks(self.y_low, self.y_high)]
+        decades = range(math.ceil(self.y_low), math.floor(self.y_high) + 1)
+        return [(10.0 ** k, f"{10.0 ** k:g}") for k in decades]
 
     def header(self, title):
-        w, h = self.chart.width, self.chart.height
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-                f'viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">\n'
-                f'<rect width="{w}" height="{h}" fill="white"/>\n'
-                f'<text x="{w / 2}" y="22" text-anchor="middle" font-size="15">'
-                f'{escape(title)}</text>')
+        return _svg_open(self.chart.width, self.chart.height, title)
 
     def axes(self, x_label, y_label):
         left, top, bottom = self.left, self.top, self.top + self.plot_h
@@ -283,12 +319,12 @@ class _Frame:
                          f'stroke="black"/>')
             parts.append(f'<text x="{x:.1f}" y="{bottom + 18}" text-anchor="middle">'
                          f'{tick:g}</text>')
-        for tick in nice_ticks(self.y_low, self.y_high):
+        for tick, label in self.y_ticks():
             y = self.y(tick)
             parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" '
                          f'stroke="#eeeeee"/>')
             parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                         f'{tick:.4g}</text>')
+                         f'{label}</text>')
         return parts
 
     def reference_line(self, ref):
@@ -382,6 +418,108 @@ def loss_curve(history, title="loss", vocab_size=None, bigram=None):
 def write_loss_plot(history, path, title="loss", vocab_size=None, bigram=None):
     """Write `loss_curve(...)` to `path` (atomically); returns the path."""
     return loss_curve(history, title, vocab_size, bigram).save(path)
+
+
+# -------------------------------------------------------------------------------------
+# Bar charts
+# -------------------------------------------------------------------------------------
+@dataclass
+class BarChart(_Picture):
+    """One bar per label, its value written above it, with dashed reference lines.
+
+    >>> chart = BarChart("validation loss", y_label="loss", y_from=2.0)
+    >>> chart.add("bigram", 2.376, "#ff7f0e")
+    >>> chart.add("mlp", 2.153)
+    >>> chart.add_reference(2.376, "bigram counts")     # a dashed line across the bars
+    >>> svg = chart.to_svg()
+
+    Bars start at `y_from` (0 by default). Numbers that differ only in their second
+    decimal are invisible on bars from 0; start them just below the smallest, and the y
+    axis says where they start.
+    """
+
+    title: str
+    y_label: str = "y"
+    y_from: float = 0.0
+    value_format: str = ".3f"          # how each bar's value is written above it
+    width: int = 720
+    height: int = 400
+    bars: list = field(default_factory=list)          # (label, value, color)
+    references: list = field(default_factory=list)
+    margin: tuple = (64, 24, 40, 56)   # left, right, top, bottom
+
+    def __post_init__(self):
+        for name in ("title", "y_label", "value_format"):
+            check_str(name, getattr(self, name), empty_ok=name != "value_format")
+        check_number("y_from", self.y_from)
+        try:                             # a bad format fails here, not when drawing
+            format(1.0, self.value_format)
+        except ValueError:
+            raise ValueError(f"value_format: {self.value_format!r} is not a format for a "
+                             "number; give one such as '.3f' or '.1%'") from None
+
+    def add(self, label, value, color=PALETTE[0]):
+        """One bar: its label under it, its height `value` (a finite number above y_from)."""
+        check_str("label", label, empty_ok=True)
+        value = check_number("value", value)
+        if value <= self.y_from:
+            raise ValueError(f"value: {value:g} is not above y_from = {self.y_from:g}, where "
+                             "the bars start (give a lower y_from)")
+        self.bars.append((label, value, _attribute(check_str("color", color))))
+
+    def add_reference(self, y, label, color="#7f7f7f", label_at="right"):
+        """A dashed horizontal line at height `y` across the bars, labelled at one end."""
+        check_choice("label_at", label_at, ("right", "left"))
+        self.references.append(_Reference(check_number("y", y), check_str("label", label,
+                                          empty_ok=True), _attribute(check_str("color", color)),
+                                          label_at))
+
+    def to_svg(self):
+        """The chart as the text of an SVG file."""
+        if not self.bars:
+            raise ValueError("chart: has no bars to draw")
+        # a LineChart with no curve of its own lends its axes and reference lines
+        frame = _Frame(self._axes(), [(0, y) for y in [self.y_from]
+                                      + [value for _, value, _ in self.bars]])
+        frame.y_low = self.y_from                     # the bars stand on the x axis
+        parts = [frame.header(self.title), *self._y_axis(frame)]
+        parts += [frame.reference_line(r) for r in self.references]
+        slot = frame.plot_w / len(self.bars)
+        for i, (label, value, color) in enumerate(self.bars):
+            parts += self._bar(frame, frame.left + slot * (i + 0.5), slot * 0.6, label, value,
+                               color)
+        parts += [frame.reference_label(r) for r in self.references]
+        return "\n".join(parts + ["</svg>"]) + "\n"
+
+    def _axes(self):
+        chart = LineChart(self.title, x_label="", y_label=self.y_label, width=self.width,
+                          height=self.height, legend="none", margin=self.margin)
+        chart.references = self.references
+        return chart
+
+    def _y_axis(self, frame):
+        left, bottom = frame.left, frame.top + frame.plot_h
+        middle = frame.top + frame.plot_h / 2
+        parts = [f'<line x1="{left}" y1="{bottom}" x2="{left + frame.plot_w}" y2="{bottom}" '
+                 'stroke="black"/>',
+                 f'<line x1="{left}" y1="{frame.top}" x2="{left}" y2="{bottom}" stroke="black"/>',
+                 f'<text x="16" y="{middle}" text-anchor="middle" '
+                 f'transform="rotate(-90 16 {middle})">{escape(self.y_label)}</text>']
+        for tick, label in frame.y_ticks():
+            y = frame.y(tick)
+            parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + frame.plot_w}" '
+                         f'y2="{y:.1f}" stroke="#eeeeee"/>')
+            parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
+        return parts
+
+    def _bar(self, frame, middle, width, label, value, color):
+        top, bottom = frame.y(value), frame.top + frame.plot_h
+        return [f'<rect class="bar" x="{middle - width / 2:.1f}" y="{top:.1f}" '
+                f'width="{width:.1f}" height="{bottom - top:.1f}" fill="{color}"/>',
+                f'<text x="{middle:.1f}" y="{top - 5:.1f}" text-anchor="middle">'
+                f'{format(value, self.value_format)}</text>',
+                f'<text x="{middle:.1f}" y="{bottom + 18:.1f}" text-anchor="middle">'
+                f'{escape(label)}</text>']
 
 
 # -------------------------------------------------------------------------------------

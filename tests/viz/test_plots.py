@@ -10,8 +10,8 @@ from collections import Counter, defaultdict
 import pytest
 
 from micrograd_gpt.training.data import bigram_loss
-from micrograd_gpt.viz.plots import (AttentionMaps, LineChart, PictureGrid, health_curves,
-                                 loss_curve, weight_color)
+from micrograd_gpt.viz.plots import (AttentionMaps, BarChart, LineChart, PictureGrid,
+                                     health_curves, loss_curve, weight_color)
 from micrograd_gpt.training.baselines import reference_losses
 from micrograd_gpt.training.data import prepare_data
 from micrograd_gpt.training.settings import TrainConfig
@@ -235,6 +235,59 @@ def test_reference_losses_of_the_names_run():
 def test_svg_numbers_are_plain_decimals():
     chart = loss_curve({"val": [[0, 3.3], [500, 2.2]]}, vocab_size=27, bigram=2.4)
     assert not re.search(r"\d[eE][+-]?\d", chart.to_svg())   # no 1e-05 in coordinates
+
+
+def _tick_heights(root):
+    """{tick label: its y} of a chart's y axis (the labels right-aligned left of the axis)."""
+    return {"".join(t.itertext()): float(t.get("y")) for t in root.iter(SVG + "text")
+            if t.get("text-anchor") == "end"}
+
+
+def test_a_logarithmic_axis_puts_equal_ratios_at_equal_distances():
+    chart = LineChart("decay", y_log=True, legend="none")
+    chart.add([(0, 0.1), (1, 0.01), (2, 0.001)], "g", "red", markers=True)
+    root = parse(chart.to_svg())
+    ticks = _tick_heights(root)
+    assert {"0.1", "0.01", "0.001"} <= set(ticks)                    # powers of ten
+    dots = [float(c.get("cy")) for c in root.iter(SVG + "circle")]
+    assert dots[1] - dots[0] == pytest.approx(dots[2] - dots[1], abs=0.11)
+    for dot, label in zip(dots, ("0.1", "0.01", "0.001")):          # each on its tick
+        assert dot == pytest.approx(ticks[label] - 4, abs=0.11)
+
+
+def test_a_logarithmic_axis_refuses_zero_naming_it():
+    chart = LineChart("decay", y_log=True)
+    chart.add([(0, 1.0), (1, 0.0)], "g", "red")
+    with pytest.raises(ValueError, match="y_log: a point's y is 0"):
+        chart.to_svg()
+
+
+def test_bars_rise_from_y_from_in_proportion_with_their_values_written():
+    chart = BarChart("losses", y_label="loss", y_from=2.0)
+    for label, value in (("a", 2.4), ("b", 2.2), (HOSTILE, 2.1)):
+        chart.add(label, value)
+    chart.add_reference(2.3, "line")
+    root = parse(chart.to_svg())
+    bars = [r for r in root.iter(SVG + "rect") if r.get("class") == "bar"]
+    heights = [float(r.get("height")) for r in bars]
+    assert heights[0] / heights[1] == pytest.approx(0.4 / 0.2, rel=0.01)
+    assert heights[1] / heights[2] == pytest.approx(0.2 / 0.1, rel=0.02)
+    bottoms = {round(float(r.get("y")) + float(r.get("height")), 1) for r in bars}
+    assert len(bottoms) == 1                                   # all stand on the axis
+    assert {"2.400", "2.200", "2.100", HOSTILE, "line"} <= set(texts(root))
+    line = next(l for l in root.iter(SVG + "line") if l.get("class") == "reference")
+    top_of_b = float(bars[1].get("y"))
+    assert float(bars[0].get("y")) < float(line.get("y1")) < top_of_b   # 2.4 > 2.3 > 2.2
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: BarChart("t", y_from=2.0).add("a", 1.9), "value: 1.9 is not above y_from"),
+    (lambda: BarChart("t").to_svg(), "no bars"),
+    (lambda: BarChart("t", value_format="%d"), "value_format: '%d' is not a format"),
+])
+def test_bad_bars_are_one_clear_error(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
 
 
 @pytest.mark.parametrize("make, match", [
