@@ -118,6 +118,7 @@ def run_engine(inputs, func, fused):
     return out, leaves
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "plain"])
 @pytest.mark.parametrize("inputs, func, torch_func", [c[1:] for c in CASES], ids=IDS)
 def test_matches_torch(torch, inputs, func, torch_func, fused):

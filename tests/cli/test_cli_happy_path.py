@@ -145,11 +145,13 @@ def test_the_step_estimate_is_a_measured_time(preset, data):
     assert 1e-4 < seconds < 60
 
 
+@pytest.mark.slow
 def test_the_torch_step_estimate_is_a_measured_time(torch):
     config = TrainConfig.from_preset("small", data="text")
     assert 1e-5 < train_command.estimate_step_seconds("torch", config, 63, 32) < 60
 
 
+@pytest.mark.slow
 def test_a_run_shorter_than_its_warm_up_says_so_and_samples_come_one_by_one(tmp_path,
                                                                            capsys):
     path = tmp_path / "short.json"
@@ -208,6 +210,7 @@ def test_a_missing_checkpoint_is_suggested(command, tmp_path, monkeypatch, capsy
         capsys.readouterr().err)
 
 
+@pytest.mark.slow
 def test_exercise_start_again_points_at_the_first_exercise_not_passed(tmp_path,
                                                                      monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

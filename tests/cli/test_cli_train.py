@@ -53,6 +53,7 @@ def test_resume_to_more_steps(trained, tmp_path, capsys):
     assert load_checkpoint(path).step == 3      # --out kept the original as it was
 
 
+@pytest.mark.slow
 def test_sample_with_prompt_and_filters(trained, capsys):
     path, _ = trained
     args = ["sample", "--checkpoint", str(path), "--num", "5", "--temperature", "0.8",
@@ -125,6 +126,7 @@ OPTION_VALUES = {"steps": "3", "eval_interval": "0", "eval_docs": "5", "record_h
                  "model": "rnn", "preset": "small"}
 
 
+@pytest.mark.slow
 def test_with_resume_exactly_the_resumable_settings_may_be_given(trained, tmp_path, capsys):
     """One list decides (resume.RESUMABLE_FIELDS): an option for a setting in it is taken
     with --resume, any other is refused, and the message names those that may change."""

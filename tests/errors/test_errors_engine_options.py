@@ -68,6 +68,7 @@ def test_the_library_refuses_a_thread_count_out_of_bounds(threads):
         set_threads("torch", threads)
 
 
+@pytest.mark.slow
 def test_every_thread_count_up_to_the_cpus_is_taken(torch_checkpoint):
     torch = pytest.importorskip("torch")
     before = torch.get_num_threads()
@@ -118,6 +119,7 @@ def _steps(count):
     return change
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["values", "torch"])
 @pytest.mark.parametrize("count", [10 ** 30, 3])
 def test_an_optimizer_that_counts_more_steps_than_its_run_is_refused(

@@ -62,6 +62,7 @@ def assert_one_problem(status, out, fragment):
     ("import os\nos._exit(7)\n", "os._exit(7) at line 2"),
     ("raise KeyboardInterrupt\n", "your file raised KeyboardInterrupt at line 1"),
 ])
+@pytest.mark.slow
 def test_a_file_that_ends_the_process_while_loading_is_reported_with_its_line(
         tmp_path, head, said):
     status, out, err = check(learner_file(tmp_path, head))
@@ -79,6 +80,7 @@ def test_an_exit_inside_a_checked_function_names_the_part_and_the_line(tmp_path,
 
 # ---- the file never ends ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_an_endless_loop_while_loading_is_stopped_at_the_time_limit(tmp_path):
     status, out, _ = check(learner_file(tmp_path, "x = 0\nwhile True:\n    x += 1\n"),
                            "--timeout", "1")
@@ -86,6 +88,7 @@ def test_an_endless_loop_while_loading_is_stopped_at_the_time_limit(tmp_path):
     assert "an endless loop?" in out and "--timeout" in out
 
 
+@pytest.mark.slow
 def test_an_endless_loop_in_a_part_names_the_part_and_its_line(tmp_path):
     path = learner_file(tmp_path, in_sin="while True: pass")
     status, out, _ = check(path, "--timeout", "1.5")
@@ -94,6 +97,7 @@ def test_an_endless_loop_in_a_part_names_the_part_and_its_line(tmp_path):
                                     "01_value_ops.py): an endless loop?")
 
 
+@pytest.mark.slow
 def test_a_child_that_even_ignores_its_timer_is_killed(tmp_path, monkeypatch):
     # the learner's file switches off the child's own timer: the parent still stops it
     monkeypatch.setattr(runner, "GRACE", 1.0)
@@ -107,6 +111,7 @@ def test_a_child_that_even_ignores_its_timer_is_killed(tmp_path, monkeypatch):
 # ---- the file breaks the process around it --------------------------------------------------
 
 @POSIX
+@pytest.mark.slow
 def test_a_crash_of_the_interpreter_is_named_with_its_line(tmp_path):
     status, out, _ = check(learner_file(tmp_path, "import ctypes\nctypes.string_at(0)\n"))
     assert_one_problem(status, out, "the Python running your file crashed (SIGSEGV, a "
@@ -114,6 +119,7 @@ def test_a_crash_of_the_interpreter_is_named_with_its_line(tmp_path):
 
 
 @POSIX
+@pytest.mark.slow
 def test_a_file_that_kills_its_own_process_is_reported(tmp_path):
     path = learner_file(tmp_path, in_sin="import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
     status, out, _ = check(path)
@@ -134,6 +140,7 @@ def test_closing_the_report_channel_is_a_failure_not_a_pass(tmp_path):
     assert_one_problem(status, out, "your file closed the file the report comes back on")
 
 
+@pytest.mark.slow
 def test_megabytes_of_output_are_cut_and_the_report_still_comes(tmp_path):
     head = ("import sys\nprint('x' * 3_000_000)\nprint('e' * 2_000_000, file=sys.stderr)\n"
             "for i in range(10_000):\n    print(i)\n")
@@ -144,6 +151,7 @@ def test_megabytes_of_output_are_cut_and_the_report_still_comes(tmp_path):
     assert len(out) < 10_000  # the 5 MB never reach the screen
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"),
                     reason="the memory cap (RLIMIT_AS) is enforced on Linux")
 def test_memory_that_grows_without_end_stops_at_the_cap_with_the_line(tmp_path):
@@ -212,6 +220,7 @@ def test_where_no_process_can_be_started_the_check_runs_here(tmp_path, monkeypat
     assert exercises.check(learner_file(tmp_path)).passed
 
 
+@pytest.mark.slow
 def test_checking_a_whole_folder_goes_on_past_a_file_that_hangs(tmp_path):
     learner_file(tmp_path, "while True: pass\n")
     good = (ROOT / "exercise_solutions" / "08_linear_backward.py").read_text()

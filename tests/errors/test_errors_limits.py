@@ -44,6 +44,7 @@ def assert_one_clear_error(status, err, fragment):
 
 # ---- long texts ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_inspect_refuses_a_text_longer_than_the_limit_for_every_kind(checkpoints, kind,
                                                                       tmp_path):
@@ -59,6 +60,7 @@ def test_the_text_is_refused_before_the_checkpoint_is_read(tmp_path):
     assert_one_clear_error(status, err, "TEXT: at most")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["bigram", "rnn"])
 def test_a_text_at_the_limit_is_inspected(checkpoints, kind, tmp_path):
     page = tmp_path / "page.html"
@@ -82,6 +84,7 @@ def test_sample_refuses_a_prompt_longer_than_the_limit(checkpoints, kind):
     assert out == ""
 
 
+@pytest.mark.slow
 def test_a_prompt_at_the_limit_is_sampled(checkpoints):
     prompt = "an" * (MAX_PROMPT_CHARS // 2)
     status, out, err = run(["sample", "--checkpoint", str(checkpoints["rnn"]), "--num", "2",
@@ -139,6 +142,7 @@ def test_health_records_beyond_the_steps_are_refused(checkpoints, tmp_path):
     ((20_000, 2.5), None),                  # a tuple (from Python, not JSON) is a pair too
     ([20_000], "must be a \\[step, loss\\] pair"),
 ])
+@pytest.mark.slow
 def test_one_bad_point_in_a_long_history_is_found_and_named(checkpoints, bad, fragment):
     payload = json.loads(checkpoints["gpt"].read_text())
     payload["step"] = 20_000
@@ -157,6 +161,7 @@ def polylines(svg):
     return [line.get("points").split() for line in root.iter(SVG + "polyline")]
 
 
+@pytest.mark.slow
 def test_a_long_history_is_drawn_from_a_bounded_number_of_points(checkpoints, tmp_path):
     path = long_history_file(checkpoints["gpt"], tmp_path / "long.json", 30_000)
     picture = tmp_path / "long.svg"

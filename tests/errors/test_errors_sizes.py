@@ -33,6 +33,7 @@ def test_a_batch_too_big_to_draw_is_refused_before_it_is_built(tmp_path, argv):
     assert out == "" and not picture.exists()
 
 
+@pytest.mark.slow
 def test_the_refusal_says_which_batch_size_fits(tmp_path, monkeypatch):
     monkeypatch.setattr(graph_command, "MAX_STEP_NODES", 30_000)
     status, _, err = run(["graph", "--gpt", "--batch-size", "50",

@@ -252,6 +252,7 @@ def test_first_losses_equal_the_reference_without_torch():
     assert abs(tweaked.loss(documents[0]).data - reference_loss(reference, documents[0])) > 1e-3
 
 
+@pytest.mark.slow
 def test_adam_steps_of_the_preset_equal_the_reference(torch):
     numbers = known_numbers(seed=11)
     documents = names_as_tokens(5)

@@ -28,6 +28,7 @@ def test_demo_returns_the_books_keys(demo_result):
                                  "top_probability", "generated", "full_sequence"]
 
 
+@pytest.mark.slow
 def test_demo_values_are_consistent(demo_result):
     config = demo_result["config"]
     assert config == GPTConfig(vocab_size=100, d_model=32, num_heads=4, num_layers=2,

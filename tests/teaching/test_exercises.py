@@ -59,6 +59,16 @@ def test_the_untouched_stub_fails_and_says_what_to_do(number):
 
 # ---- wrong answers: the tutor finds them, says where, and shows the numbers -------------
 
+@pytest.mark.slow
+@pytest.mark.parametrize("number", NUMBERS)
+def test_in_a_child_process_the_solution_passes_and_the_stub_fails(number):
+    """What `exercise check` does: the file runs in a child process (the quick tier checks
+    in this process, see conftest.py)."""
+    exercise = exercises.find_exercise(number)
+    assert exercises.check(SOLUTIONS / exercise.filename).passed
+    assert not exercises.check(exercise.stub).passed
+
+
 def mutated(tmp_path, number, old, new, name=None):
     """A copy of solution `number` with `old` replaced by `new` (which must be there)."""
     exercise = exercises.find_exercise(number)

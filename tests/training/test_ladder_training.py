@@ -152,6 +152,7 @@ def test_the_sequence_length_of_the_data():
     assert max(map(len, data.train)) == 4 and data.num_cropped > 0
 
 
+@pytest.mark.slow
 def test_an_rnn_reads_text_in_pieces_of_seq_len(tmp_path):
     text = tmp_path / "story.txt"
     text.write_text("the cat sat on the mat and the dog sat on the log. " * 6)

@@ -54,6 +54,7 @@ def test_training_learns_names_beyond_single_letter_frequencies():
     assert last < first - 0.4
 
 
+@pytest.mark.slow
 def test_same_seed_same_model_other_seed_other_model():
     a = train(tiny_config(steps=3), quiet=True)
     b = train(tiny_config(steps=3), quiet=True)
@@ -100,6 +101,7 @@ def test_resume_refuses_changed_settings_or_data(tmp_path):
         train(None, resume=path, quiet=True)
 
 
+@pytest.mark.slow
 def test_checkpoints_are_written_periodically(tmp_path, monkeypatch):
     import micrograd_gpt.training.loop as train_module
     saved_steps = []

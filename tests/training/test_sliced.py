@@ -12,6 +12,7 @@ def small_config(**changes):
     return TrainConfig.from_preset("microgpt", **settings)
 
 
+@pytest.mark.slow
 def test_slices_give_trains_history_bit_for_bit():
     whole = train(small_config(), quiet=True)
     run = TrainingRun(small_config(), quiet=True)
@@ -28,6 +29,7 @@ def test_slices_give_trains_history_bit_for_bit():
     assert run.advance(1.0) == 0 and run.finish() is result
 
 
+@pytest.mark.slow
 def test_stopping_early_and_saving_a_checkpoint_that_resumes(tmp_path):
     run = TrainingRun(small_config(), quiet=True)
     run.advance(0.0)
