@@ -161,3 +161,15 @@ def mutated_solution(tmp_path, number, *replacements, name=None):
     path = tmp_path / (name or exercise.filename)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def load_script(name, path):
+    """Import the script at `path` (a docs/ or benchmarks/ file, not a package module) as
+    module `name`, so a test can call its functions."""
+    import importlib.util
+    import sys
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,9 +1,7 @@
 """The course as notebooks: every chapter has one, made by docs/make_notebooks.py with
 jupytext and committed up to date; notebooks run top to bottom (nbclient, quick mode); and
 what a notebook shows of a trace, a training run and a graph is a picture or a table."""
-import importlib.util
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -11,19 +9,13 @@ import pytest
 
 from micrograd_gpt.common.install import INSTALL_TORCH
 
+from helpers import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-maker = _load("docs_make_notebooks", DOCS / "make_notebooks.py")
+maker = load_script("docs_make_notebooks", DOCS / "make_notebooks.py")
 CHAPTERS = [p.name for p in maker.chapters()]
 
 

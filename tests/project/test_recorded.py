@@ -4,26 +4,18 @@ file in docs/recorded/ holds, and each data file says how, where and when it was
 The long runs themselves are not repeated here (minutes to an hour each); docs/record.py
 makes them. These tests read the files, so they are quick.
 """
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-record = _load("docs_record", DOCS / "record.py")
+record = load_script("docs_record", DOCS / "record.py")
 CHAPTERS = [p.name for p in record.chapters()]
 DATA_FILES = sorted(p.name for p in (DOCS / "recorded").glob("*.json"))
 
